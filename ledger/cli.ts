@@ -1,0 +1,37 @@
+/** `npm run ledger -- --port 8787 --db ./data/ledger.sqlite`: the wallet tracker as a server. */
+import { ConfigError, loadConfig } from './config';
+import { jsonLogger } from './log';
+import { startLedgerServer } from './server';
+
+async function main(): Promise<void> {
+  let cfg;
+  try {
+    cfg = loadConfig(process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const log = jsonLogger(cfg.log);
+  const server = await startLedgerServer(cfg, log);
+  // Always printed (even with --quiet): tests and the embedded host read the port from it.
+  process.stdout.write(
+    `${JSON.stringify({ t: new Date().toISOString(), level: 'info', event: 'listening', url: server.url, port: server.port, db: cfg.dbPath })}\n`,
+  );
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutdown', { signal });
+    void server.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`ledger failed to start: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,2 @@
+// entry for the embedded tracker utility process
+export {};

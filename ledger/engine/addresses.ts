@@ -1,0 +1,170 @@
+/** Spend and income addresses: open (2/4), close (32/64), state (128/256) and closing on expiry. */
+import { ProtocolError } from '../../shared/protocol/errors';
+import { TxType } from '../../shared/protocol/commands';
+import { checkAddress, channelAddressOf } from '../../shared/crypto/address';
+import type { ParsedKey } from '../../shared/crypto/keys';
+import { ownerIdOf, type LedgerContext } from './context';
+import type { Store } from './store';
+import type { TxWriter } from './transactions';
+import { CLOSED, OPEN, type AddressRow } from './rows';
+import { addressStateResult, balancesOf, saveBalances } from './balances';
+import { adjustCommon, ensureCommon } from './common';
+import { toJsonInteger } from '../../shared/protocol/amounts';
+
+export type PeerAddressKind = 'spend' | 'income';
+
+export class Addresses {
+  constructor(
+    private readonly ctx: LedgerContext,
+    private readonly store: Store,
+    private readonly tx: TxWriter,
+  ) {}
+
+  trackerRow(): AddressRow {
+    const row = this.store.getAddress.get(this.ctx.trackerAddress);
+    if (!row) throw new Error('tracker wallet missing: database not initialised');
+    return row;
+  }
+
+  open(kind: PeerAddressKind, signer: ParsedKey, sentPem: string): Record<string, unknown> {
+    const { cfg, now } = this.ctx;
+    const ownerId = ownerIdOf(signer);
+    const { n } = this.store.countOpen.get(ownerId, kind)!;
+    if (n >= cfg.maxOpenAddressesPerPeer) {
+      throw new ProtocolError(
+        'TOO_MANY_ADDRESSES',
+        `this key already holds ${n} open ${kind} addresses (at most ${cfg.maxOpenAddressesPerPeer})`,
+      );
+    }
+    let funded = 0n;
+    if (kind === 'spend') {
+      const tracker = this.trackerRow();
+      const tb = balancesOf(tracker);
+      if (tb.amount === 0n) throw new ProtocolError('NO_FUNDS', 'the tracker has no funds left to open a spend address');
+      funded = tb.amount < cfg.amountSpend ? tb.amount : cfg.amountSpend;
+      saveBalances(this.store, tracker.address, { ...tb, amount: tb.amount - funded });
+    }
+    const t = now();
+    // Several opens in one millisecond would derive one address: step the opening time until free.
+    let openedAt = t;
+    let address = channelAddressOf(kind, this.ctx.trackerPem, signer.pem, openedAt);
+    while (this.store.getAddress.get(address)) {
+      openedAt += 1;
+      address = channelAddressOf(kind, this.ctx.trackerPem, signer.pem, openedAt);
+    }
+    const timeLock = t + (kind === 'spend' ? cfg.spendLifetimeMs : cfg.incomeLifetimeMs);
+    const price = kind === 'spend' ? cfg.priceAmountSpend : cfg.priceAmountIncome;
+    const openTxId = this.tx.write({
+      type: kind === 'spend' ? TxType.OPEN_SPEND : TxType.OPEN_INCOME,
+      from: this.ctx.trackerAddress,
+      to: address,
+      amount: funded,
+      priceAmount: price,
+      pricePower: cfg.quantumPower,
+      timelock: timeLock,
+      parties: [ownerId],
+    });
+    this.store.insertAddress.run({
+      address,
+      kind,
+      owner_id: ownerId,
+      owner_pk: signer.pem,
+      status: OPEN,
+      opened_at: openedAt,
+      time_lock: timeLock,
+      amount: funded.toString(),
+      quantum_volume: '0',
+      volume: '0',
+      reserved: '0',
+      planned_bytes: '0',
+      price_amount: price.toString(),
+      price_power: cfg.quantumPower,
+      open_channels: 0,
+      open_tx_id: openTxId,
+    });
+    ensureCommon(this.ctx, this.store, signer, sentPem);
+    const row = this.store.getAddress.get(address)!;
+    return { ...addressStateResult(row, this.ctx.trackerPem), lifetime: timeLock - t };
+  }
+
+  /** An address of the given kind that exists (BAD_ADDRESS, ADDRESS_NOT_FOUND otherwise). */
+  find(kind: PeerAddressKind, address: string): AddressRow {
+    const check = checkAddress(address, kind);
+    if (!check.valid) throw new ProtocolError('BAD_ADDRESS', `${kind} address is invalid: ${check.reason}`);
+    const row = this.store.getAddress.get(address);
+    if (!row || row.kind !== kind) throw new ProtocolError('ADDRESS_NOT_FOUND', `no ${kind} address ${address}`);
+    return row;
+  }
+
+  /** An address the signer may change now: open, owned, unexpired. */
+  usable(kind: PeerAddressKind, address: string, owner: ParsedKey, role = 'signer'): AddressRow {
+    const row = this.find(kind, address);
+    if (row.status !== OPEN) throw new ProtocolError('ADDRESS_CLOSED', `${kind} address ${address} is closed`);
+    if (row.owner_id !== ownerIdOf(owner)) {
+      throw new ProtocolError('NOT_OWNER', `${kind} address ${address} does not belong to the ${role}`);
+    }
+    if (this.ctx.now() > row.time_lock) {
+      throw new ProtocolError('EXPIRED', `${kind} address ${address} expired at ${new Date(row.time_lock).toISOString()}`);
+    }
+    return row;
+  }
+
+  state(kind: PeerAddressKind, address: string): Record<string, unknown> {
+    const row = this.find(kind, address);
+    if (row.status !== OPEN) throw new ProtocolError('ADDRESS_CLOSED', `${kind} address ${address} is closed`);
+    return addressStateResult(row, this.ctx.trackerPem);
+  }
+
+  close(kind: PeerAddressKind, signer: ParsedKey, address: string): Record<string, unknown> {
+    const row = this.usable(kind, address, signer);
+    if (row.open_channels > 0) {
+      throw new ProtocolError('OPEN_CHANNELS', `${kind} address has ${row.open_channels} open transfer channel(s)`);
+    }
+    const before = balancesOf(row);
+    this.settleAndClose(row);
+    return {
+      pk: this.ctx.trackerPem,
+      state: {
+        amount: before.amount.toString(),
+        quantumVolume: toJsonInteger(before.quantumVolume),
+        volume: toJsonInteger(before.volume),
+      },
+    };
+  }
+
+  /**
+   * Returns the address's atoms to the tracker and closes it (cmd 32/64 and the expiry job); an
+   * income address's atoms then go on to the owner's common address as TX_FINANCIAL.
+   */
+  settleAndClose(row: AddressRow): void {
+    if (row.status === CLOSED) throw new Error(`invariant violated: closing closed address ${row.address}`);
+    const b = balancesOf(row);
+    const tracker = this.trackerRow();
+    const tb = balancesOf(tracker);
+    const closeTxId = this.tx.write({
+      type: row.kind === 'spend' ? TxType.CLOSE_SPEND : TxType.CLOSE_INCOME,
+      from: row.address,
+      to: this.ctx.trackerAddress,
+      amount: b.amount,
+      volume: b.volume,
+      parentTxId: row.open_tx_id,
+      parties: [row.owner_id],
+    });
+    this.store.closeAddress.run(this.ctx.now(), row.address);
+    if (row.kind === 'income' && b.amount > 0n) {
+      const common = this.store.getCommonByOwner.get(row.owner_id);
+      if (!common) throw new Error(`invariant violated: income owner without common address`);
+      this.tx.write({
+        type: TxType.FINANCIAL,
+        from: this.ctx.trackerAddress,
+        to: common.address,
+        amount: b.amount,
+        parentTxId: closeTxId,
+        parties: [row.owner_id],
+      });
+      adjustCommon(this.store, common, { profit: b.amount });
+    } else {
+      saveBalances(this.store, tracker.address, { ...tb, amount: tb.amount + b.amount });
+    }
+  }
+}

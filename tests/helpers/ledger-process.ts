@@ -1,0 +1,83 @@
+/** Starts our tracker the way a user does (`npm run ledger -- …`, i.e. tsx ledger/cli.ts) on a free port. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const tsx = join(root, 'node_modules/.bin/tsx');
+
+export interface LedgerProcess {
+  url: string;
+  port: number;
+  dir: string;
+  dbPath: string;
+  child: ChildProcess;
+  /** Every JSON log line seen so far. */
+  logs: Record<string, unknown>[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface StartOptions {
+  dir?: string;
+  port?: number;
+  env?: Record<string, string>;
+  args?: string[];
+  expiryIntervalMs?: number;
+}
+
+export function tempDir(prefix = 'wt-ledger-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function startLedger(opts: StartOptions = {}): Promise<LedgerProcess> {
+  const dir = opts.dir ?? tempDir();
+  const dbPath = join(dir, 'ledger.sqlite');
+  const args = [
+    join(root, 'ledger/cli.ts'),
+    '--port',
+    String(opts.port ?? 0),
+    '--db',
+    dbPath,
+    ...(opts.expiryIntervalMs ? ['--expiry-interval-ms', String(opts.expiryIntervalMs)] : []),
+    ...(opts.args ?? []),
+  ];
+  const child = spawn(tsx, args, {
+    cwd: root,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const listening = new Promise<{ url: string; port: number }>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logs.push(entry);
+        if (entry.event === 'listening') resolve({ url: entry.url as string, port: entry.port as number });
+      } catch {
+        /* not a log line */
+      }
+    });
+    void exited.then((code) => reject(new Error(`ledger exited (${code}) before listening: ${stderr}`)));
+  });
+  const { url, port } = await listening;
+  return {
+    url,
+    port,
+    dir,
+    dbPath,
+    child,
+    logs,
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
