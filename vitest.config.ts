@@ -31,6 +31,7 @@ export default defineConfig({
           hookTimeout: 60_000,
           // Real trackers and RSA key generation: two cores, keep files from fighting over them.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

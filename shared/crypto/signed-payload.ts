@@ -19,7 +19,11 @@ export interface Signer {
 
 /** Payload of cmd 1, 2, 4: the message is the signer's PEM. */
 export function signPemPayload(signer: Signer): SingleSignedPayload {
-  return { message: signer.publicPem, pk: signer.publicPem, sign: signMessage(signer.publicPem, signer.privateKey) };
+  return {
+    message: signer.publicPem,
+    pk: signer.publicPem,
+    sign: signMessage(signer.publicPem, signer.privateKey),
+  };
 }
 
 /** Payload of a one-signer JSON command; `pk` is added to the message. */

@@ -153,10 +153,18 @@ export type ErrorFrame = z.infer<typeof errorFrame>;
 
 // ---------- results (inside a success `message`), lenient for the original server ----------
 
+/** The original server writes `timelock`; the documented schema says `timeLock`: accept both. */
 const withTimeLock = <T extends z.ZodRawShape>(shape: T) =>
-  z
-    .object({ ...shape, timeLock: z.number().optional(), timelock: z.number().optional() })
-    .transform(({ timelock, timeLock, ...rest }) => ({ ...rest, timeLock: timeLock ?? timelock ?? 0 }));
+  z.preprocess(
+    (v) => {
+      if (v && typeof v === 'object' && !('timeLock' in v) && 'timelock' in v) {
+        const { timelock, ...rest } = v as Record<string, unknown>;
+        return { ...rest, timeLock: timelock };
+      }
+      return v;
+    },
+    z.object({ ...shape, timeLock: z.number().default(0) }),
+  );
 
 export const addressStateResult = withTimeLock({
   address: z.string(),

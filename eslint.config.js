@@ -1,0 +1,118 @@
+// @ts-check
+import { builtinModules } from 'node:module';
+import { defineConfig } from 'eslint/config';
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import pluginVue from 'eslint-plugin-vue';
+import prettier from 'eslint-config-prettier/flat';
+import globals from 'globals';
+
+/** The renderer is a sandboxed web page: no Electron, no Node, no server or node-only crypto code. */
+const rendererRestrictedImports = {
+  paths: [
+    { name: 'electron', message: 'The renderer talks to the main process only through window.api.' },
+    { name: 'better-sqlite3', message: 'Database access lives in the main process / ledger.' },
+    { name: 'ws', message: 'Use the browser WebSocket (or window.api) in the renderer.' },
+    ...builtinModules.map((name) => ({ name, message: 'Node built-ins are unavailable in the renderer.' })),
+  ],
+  patterns: [
+    { group: ['node:*'], message: 'Node built-ins are unavailable in the renderer.' },
+    { group: ['electron/*'], message: 'The renderer talks to the main process only through window.api.' },
+    {
+      group: ['**/shared/crypto', '**/shared/crypto/**', 'shared/crypto', 'shared/crypto/**'],
+      message: 'shared/crypto is node-only (node:crypto, wasm); use shared/protocol in the renderer.',
+    },
+    { group: ['**/electron/**'], message: 'Main-process code must not be bundled into the renderer.' },
+    {
+      group: ['**/ledger/**', 'ledger/**'],
+      message: 'Tracker server code must not be bundled into the renderer.',
+    },
+  ],
+};
+
+export default defineConfig(
+  {
+    name: 'wallet-tracker/ignores',
+    ignores: [
+      'out/',
+      'dist/',
+      'node_modules/',
+      'docs/',
+      'playwright-report/',
+      'test-results/',
+      'coverage/',
+      'tests/fixtures/',
+    ],
+  },
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  pluginVue.configs['flat/recommended'],
+  {
+    name: 'wallet-tracker/vue-typescript',
+    files: ['**/*.vue'],
+    languageOptions: {
+      parserOptions: {
+        parser: tseslint.parser,
+        extraFileExtensions: ['.vue'],
+        sourceType: 'module',
+      },
+    },
+  },
+  {
+    name: 'wallet-tracker/node-globals',
+    files: ['**/*.{js,mjs,cjs,ts,mts,cts}'],
+    ignores: ['renderer/**'],
+    languageOptions: {
+      ecmaVersion: 2022,
+      sourceType: 'module',
+      globals: { ...globals.node },
+    },
+  },
+  {
+    name: 'wallet-tracker/browser-globals',
+    files: ['renderer/**', 'tests/component/**', 'tests/e2e/**'],
+    languageOptions: {
+      ecmaVersion: 2022,
+      sourceType: 'module',
+      globals: { ...globals.browser },
+    },
+  },
+  {
+    name: 'wallet-tracker/general',
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
+    name: 'wallet-tracker/renderer-boundary',
+    files: ['renderer/**/*.{ts,vue,js,mjs}'],
+    rules: {
+      'no-restricted-imports': ['error', rendererRestrictedImports],
+    },
+  },
+  {
+    // Bundled into the renderer too (see tsconfig.web.json), so the same boundary applies transitively.
+    name: 'wallet-tracker/browser-safe-shared',
+    files: ['shared/protocol/**/*.ts', 'shared/api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: rendererRestrictedImports.paths,
+          patterns: [
+            ...rendererRestrictedImports.patterns,
+            {
+              group: ['../crypto', '../crypto/**'],
+              message:
+                'shared/protocol and shared/api are bundled into the renderer; shared/crypto is node-only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  prettier,
+);

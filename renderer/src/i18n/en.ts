@@ -1,0 +1,6 @@
+export default {
+  app: {
+    title: 'Wallet Tracker',
+    version: 'Version {version}',
+  },
+};

@@ -1,0 +1,213 @@
+/**
+ * The one API contract between the main process and the renderer. Both transports derive from it:
+ * Electron IPC (preload + ipcMain.handle) and the WebSocket bridge of the plain-Node host. Every
+ * argument and result is validated against these schemas on the main side. Pure: renderer-safe.
+ */
+import { z } from 'zod';
+import {
+  addressView,
+  channelDraft,
+  channelPreview,
+  channelView,
+  chartPoint,
+  closePreview,
+  commonStateView,
+  connectionStatus,
+  fileReview,
+  historyFilter,
+  historyItem,
+  historyPage,
+  historyQuery,
+  identityInfo,
+  notification,
+  settings,
+  syncStatus,
+  textFile,
+  trackerProfile,
+} from './models';
+
+const id = z.string().min(1).max(128);
+const name = z.string().trim().min(1, 'a name is needed').max(100);
+const passphrase = z.string().min(8, 'at least 8 characters').max(1024);
+const decimal = z.string().regex(/^(0|[1-9][0-9]*)$/, 'a whole number of atoms or bytes');
+const none = z.object({}).strict().default({});
+const pemText = z
+  .string()
+  .min(1)
+  .max(64 * 1024);
+const fileText = z
+  .string()
+  .min(1)
+  .max(256 * 1024);
+
+function method<A extends z.ZodType, R extends z.ZodType>(args: A, result: R) {
+  return { args, result };
+}
+
+export const requests = {
+  'app.info': method(
+    none,
+    z.object({
+      version: z.string(),
+      mode: z.enum(['electron', 'serve']),
+      dataDir: z.string(),
+      keyProtection: z.enum(['safeStorage', 'passphrase']),
+    }),
+  ),
+
+  'settings.get': method(none, settings),
+  'settings.update': method(settings.partial().strict(), settings),
+
+  'identities.list': method(none, z.array(identityInfo)),
+  'identities.create': method(z.object({ name, passphrase: passphrase.optional() }), identityInfo),
+  'identities.import': method(
+    z.object({
+      name,
+      pem: pemText,
+      /** Passphrase of an encrypted PKCS#8 PEM. */
+      pemPassphrase: z.string().max(1024).optional(),
+      /** Passphrase to protect the key at rest where safeStorage is unavailable. */
+      passphrase: passphrase.optional(),
+    }),
+    identityInfo,
+  ),
+  /** Writes a passphrase-encrypted PKCS#8 PEM; the key itself never reaches the renderer. */
+  'identities.export': method(z.object({ id, exportPassphrase: passphrase }), textFile),
+  'identities.rename': method(z.object({ id, name }), identityInfo),
+  'identities.delete': method(z.object({ id }), z.object({ deleted: z.boolean() })),
+  'identities.unlock': method(z.object({ id, passphrase: z.string().min(1).max(1024) }), identityInfo),
+  'identities.lock': method(z.object({ id }), identityInfo),
+  'identities.setAutoRenew': method(z.object({ id, autoRenew: z.boolean() }), identityInfo),
+
+  'trackers.list': method(none, z.array(trackerProfile)),
+  'trackers.add': method(z.object({ name, url: z.string().url().max(2048) }), trackerProfile),
+  'trackers.update': method(
+    z.object({ id, name: name.optional(), url: z.string().url().max(2048).optional() }),
+    trackerProfile,
+  ),
+  'trackers.remove': method(z.object({ id }), z.object({ removed: z.boolean() })),
+  'trackers.connect': method(z.object({ profileId: id, identityId: id }), connectionStatus),
+  'trackers.disconnect': method(none, connectionStatus),
+  'trackers.status': method(none, connectionStatus),
+  /** Accepts the key the tracker now presents (after the user reviewed it) and reconnects. */
+  'trackers.acceptKey': method(z.object({ profileId: id, fingerprint: z.string() }), connectionStatus),
+
+  'addresses.list': method(z.object({ identityId: id }), z.array(addressView)),
+  'addresses.open': method(z.object({ identityId: id, kind: z.enum(['spend', 'income']) }), addressView),
+  'addresses.close': method(z.object({ identityId: id, address: z.string().max(128) }), addressView),
+  'addresses.refresh': method(z.object({ identityId: id }), z.array(addressView)),
+  'common.state': method(z.object({ identityId: id }), commonStateView.nullable()),
+
+  'channels.list': method(z.object({ identityId: id }), z.array(channelView)),
+  'channels.preview': method(z.object({ identityId: id, draft: channelDraft }), channelPreview),
+  /** Both identities are local: sign both sides and submit. */
+  'channels.openLocal': method(z.object({ payerId: id, payeeId: id, draft: channelDraft }), channelView),
+  'channels.previewClose': method(z.object({ channelId: z.string(), volume: decimal }), closePreview),
+  'channels.closeLocal': method(z.object({ channelId: z.string(), volume: decimal }), channelView),
+  /** Offer file for a counterparty: the contract signed by this identity. */
+  'channels.createOffer': method(
+    z.object({
+      identityId: id,
+      counterpartyPK: pemText,
+      draft: channelDraft,
+      role: z.enum(['payer', 'payee']),
+    }),
+    textFile,
+  ),
+  /** Receipt file closing a channel: the close message signed by this identity. */
+  'channels.createReceipt': method(
+    z.object({ identityId: id, channelId: z.string(), volume: decimal }),
+    textFile,
+  ),
+  'channels.reviewFile': method(z.object({ content: fileText }), fileReview),
+  'channels.countersign': method(z.object({ content: fileText, identityId: id }), textFile),
+  'channels.submitFile': method(z.object({ content: fileText }), channelView),
+  'channels.refresh': method(z.object({ identityId: id }), z.array(channelView)),
+
+  'history.query': method(historyQuery, historyPage),
+  'history.item': method(
+    z.object({ identityId: id, txId: z.string().max(128) }),
+    z.object({
+      item: historyItem.nullable(),
+      parent: historyItem.nullable(),
+      children: z.array(historyItem),
+    }),
+  ),
+  'history.sync': method(z.object({ identityId: id }), syncStatus),
+  'history.syncStatus': method(z.object({ identityId: id }), syncStatus),
+  'history.exportCsv': method(
+    z.object({ identityId: id, filter: historyFilter.default({}) }),
+    z.object({ fileName: z.string(), path: z.string(), rows: z.number().int() }),
+  ),
+  'history.chart': method(
+    z.object({ identityId: id, buckets: z.number().int().min(2).max(200).default(30) }),
+    z.array(chartPoint),
+  ),
+} as const;
+
+export type RequestName = keyof typeof requests;
+export type RequestArgs<N extends RequestName> = z.input<(typeof requests)[N]['args']>;
+export type ParsedArgs<N extends RequestName> = z.output<(typeof requests)[N]['args']>;
+export type RequestResult<N extends RequestName> = z.output<(typeof requests)[N]['result']>;
+
+export const events = {
+  connection: connectionStatus,
+  'addresses.changed': z.object({ identityId: id, addresses: z.array(addressView) }),
+  'channels.changed': z.object({ identityId: id, channels: z.array(channelView) }),
+  'common.changed': z.object({ identityId: id, state: commonStateView }),
+  'expiry.warning': z.object({
+    identityId: id,
+    kind: z.enum(['spend', 'income', 'channel']),
+    target: z.string(),
+    timeLock: z.number(),
+  }),
+  'expiry.expired': z.object({
+    identityId: id,
+    kind: z.enum(['spend', 'income', 'channel']),
+    target: z.string(),
+  }),
+  'autoRenew.renewed': z.object({
+    identityId: id,
+    kind: z.enum(['spend', 'income']),
+    closed: z.string(),
+    opened: z.string(),
+  }),
+  'sync.progress': syncStatus,
+  'identities.changed': z.array(identityInfo),
+  'trackers.changed': z.array(trackerProfile),
+  'settings.changed': settings,
+  notification,
+} as const;
+
+export type EventName = keyof typeof events;
+export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
+
+export function isRequestName(n: unknown): n is RequestName {
+  return typeof n === 'string' && Object.hasOwn(requests, n);
+}
+
+export function isEventName(n: unknown): n is EventName {
+  return typeof n === 'string' && Object.hasOwn(events, n);
+}
+
+/** An error crossing the boundary: a stable code the renderer translates, and the plain text. */
+export const apiError = z.object({ code: z.string(), message: z.string() });
+export type ApiErrorShape = z.infer<typeof apiError>;
+
+/** What the renderer sees as `window.api` in Electron and as the bridge client in a browser. */
+export interface ApiTransport {
+  invoke<N extends RequestName>(name: N, args: RequestArgs<N>): Promise<RequestResult<N>>;
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+}
+
+/** Envelope of the WebSocket bridge. */
+export const bridgeRequest = z.object({
+  id: z.number().int(),
+  method: z.string().max(64),
+  args: z.unknown(),
+});
+export const bridgeMessage = z.union([
+  z.object({ id: z.number().int(), result: z.unknown() }),
+  z.object({ id: z.number().int(), error: apiError }),
+  z.object({ event: z.string(), payload: z.unknown() }),
+]);

@@ -1,0 +1,251 @@
+/**
+ * The data the main process shows the renderer. Money and byte counts are decimal strings (uint64:
+ * format them with bigint); times are epoch milliseconds. Pure: safe for the renderer.
+ */
+import { z } from 'zod';
+
+const decimal = z.string().regex(/^(0|[1-9][0-9]*)$/);
+const id = z.string().min(1).max(128);
+
+export const identityInfo = z.object({
+  id,
+  name: z.string(),
+  publicPem: z.string(),
+  commonAddress: z.string(),
+  /** SHA-256 of the SPKI DER, hex, grouped: what a user compares. */
+  fingerprint: z.string(),
+  protection: z.enum(['safeStorage', 'passphrase']),
+  /** A passphrase identity must be unlocked before it can sign. */
+  unlocked: z.boolean(),
+  autoRenew: z.boolean(),
+  createdAt: z.number(),
+});
+export type IdentityInfo = z.infer<typeof identityInfo>;
+
+export const trackerProfile = z.object({
+  id,
+  name: z.string().min(1).max(100),
+  url: z.string(),
+  embedded: z.boolean(),
+  pinnedKey: z.string().nullable(),
+  pinnedFingerprint: z.string().nullable(),
+});
+export type TrackerProfile = z.infer<typeof trackerProfile>;
+
+export const connectionState = z.enum([
+  'idle',
+  'connecting',
+  'online',
+  'reconnecting',
+  'offline',
+  'key_changed',
+]);
+export type ConnectionState = z.infer<typeof connectionState>;
+
+export const connectionStatus = z.object({
+  profileId: z.string().nullable(),
+  identityId: z.string().nullable(),
+  state: connectionState,
+  /** When reconnecting: the time of the next attempt. */
+  nextAttemptAt: z.number().nullable(),
+  lastOnlineAt: z.number().nullable(),
+  error: z.string().nullable(),
+  /** When key_changed: the key the tracker now presents, for the user to review. */
+  offeredKey: z.string().nullable(),
+  offeredFingerprint: z.string().nullable(),
+});
+export type ConnectionStatus = z.infer<typeof connectionStatus>;
+
+export const addressView = z.object({
+  address: z.string(),
+  kind: z.enum(['spend', 'income']),
+  identityId: id,
+  status: z.enum(['open', 'expired', 'closed']),
+  amount: decimal,
+  limitAmount: decimal,
+  quantumVolume: decimal,
+  limitQuantumVolume: decimal,
+  volume: decimal,
+  priceAmount: decimal,
+  pricePower: z.number().int(),
+  timeLock: z.number(),
+  openedAt: z.number().nullable(),
+  closedAt: z.number().nullable(),
+  /** When the state was read from the tracker (cached data shows its age). */
+  readAt: z.number(),
+});
+export type AddressView = z.infer<typeof addressView>;
+
+export const commonStateView = z.object({
+  address: z.string(),
+  fact: decimal,
+  plan: decimal,
+  profit: decimal,
+  foreignFact: decimal,
+  foreignPlan: decimal,
+  readAt: z.number(),
+});
+export type CommonStateView = z.infer<typeof commonStateView>;
+
+export const settlementView = z.object({ quantumCount: decimal, tokens: decimal, volume: decimal });
+
+export const channelView = z.object({
+  channelId: z.string(),
+  identityId: id,
+  role: z.enum(['payer', 'payee', 'both']),
+  fromAddress: z.string(),
+  toAddress: z.string(),
+  fromPK: z.string(),
+  toPK: z.string(),
+  priceTokens: decimal,
+  pricePower: z.number().int(),
+  plannedQuantumCount: decimal,
+  reservation: decimal,
+  state: z.enum(['open', 'closed', 'expired', 'unknown']),
+  timeLock: z.number(),
+  openedAt: z.number(),
+  closedAt: z.number().nullable(),
+  settlement: settlementView.nullable(),
+  readAt: z.number(),
+});
+export type ChannelView = z.infer<typeof channelView>;
+
+export const historyItem = z.object({
+  txId: z.string(),
+  parentTxId: z.string(),
+  txType: z.number().int(),
+  from: z.string(),
+  to: z.string(),
+  amount: decimal,
+  volume: decimal,
+  quantumCount: decimal,
+  contractId: z.string(),
+  priceAmount: decimal,
+  pricePower: z.number().int(),
+  plannedQuantumCount: decimal,
+  timelock: z.number(),
+  timestamp: z.number(),
+  status: z.number().int(),
+  /** valid: the tracker's item signature verifies; invalid: it does not; unverifiable: none usable. */
+  signature: z.enum(['valid', 'invalid', 'unverifiable']),
+});
+export type HistoryItem = z.infer<typeof historyItem>;
+
+export const historyFilter = z.object({
+  types: z.array(z.number().int()).max(8).optional(),
+  address: z.string().max(128).optional(),
+  channelId: z.string().max(128).optional(),
+  fromTime: z.number().optional(),
+  toTime: z.number().optional(),
+  /** Substring of a tx id, parent id or channel id. */
+  search: z.string().max(128).optional(),
+});
+export type HistoryFilter = z.infer<typeof historyFilter>;
+
+export const historyQuery = z.object({
+  identityId: id,
+  filter: historyFilter.default({}),
+  /** Keyset cursor returned by the previous page; absent for the newest page. */
+  after: z.string().max(256).nullable().optional(),
+  limit: z.number().int().min(1).max(1000).default(100),
+});
+export type HistoryQuery = z.input<typeof historyQuery>;
+
+export const historyPage = z.object({
+  items: z.array(historyItem),
+  next: z.string().nullable(),
+  /** Items matching the filter in the cache. */
+  total: z.number().int(),
+});
+export type HistoryPage = z.infer<typeof historyPage>;
+
+export const syncStatus = z.object({
+  identityId: id,
+  running: z.boolean(),
+  fetched: z.number().int(),
+  /** Items the tracker reported for this sync (null until known). */
+  total: z.number().int().nullable(),
+  added: z.number().int(),
+  lastSyncedAt: z.number().nullable(),
+  error: z.string().nullable(),
+});
+export type SyncStatus = z.infer<typeof syncStatus>;
+
+export const chartPoint = z.object({ t: z.number(), earned: decimal, paidBytes: decimal });
+export type ChartPoint = z.infer<typeof chartPoint>;
+
+export const settings = z.object({
+  expiryWarningLeadMs: z.number().int().min(0).max(86_400_000),
+  language: z.enum(['en', 'ru']),
+  theme: z.enum(['light', 'dark', 'system']),
+  lastIdentityId: z.string().nullable(),
+  lastProfileId: z.string().nullable(),
+  notifications: z.boolean(),
+});
+export type Settings = z.infer<typeof settings>;
+
+export const channelDraft = z.object({
+  channelId: z.string().max(128).optional(),
+  fromAddress: z.string().max(128),
+  toAddress: z.string().max(128),
+  priceTokens: decimal,
+  pricePower: z.number().int().min(0).max(63),
+  plannedQuantumCount: decimal,
+});
+export type ChannelDraft = z.infer<typeof channelDraft>;
+
+export const channelPreview = z.object({
+  reservation: decimal,
+  plannedBytes: decimal,
+  /** Human problems with the draft (limit, price bounds, addresses); empty when it can be submitted. */
+  problems: z.array(z.string()),
+});
+export type ChannelPreview = z.infer<typeof channelPreview>;
+
+export const closePreview = z.object({
+  quantumCount: decimal,
+  tokens: decimal,
+  volume: decimal,
+  problems: z.array(z.string()),
+});
+export type ClosePreview = z.infer<typeof closePreview>;
+
+export const signatureCheck = z.enum(['valid', 'invalid', 'missing']);
+
+export const fileReview = z.object({
+  kind: z.enum(['open', 'close']),
+  channelId: z.string(),
+  fromPK: z.string(),
+  toPK: z.string(),
+  fromFingerprint: z.string(),
+  toFingerprint: z.string(),
+  fromAddress: z.string(),
+  toAddress: z.string(),
+  priceTokens: decimal,
+  pricePower: z.number().int(),
+  plannedQuantumCount: decimal,
+  reservation: decimal,
+  settlement: settlementView.nullable(),
+  fromSignature: signatureCheck,
+  toSignature: signatureCheck,
+  /** Local identity that can add the missing signature, if any. */
+  signableBy: z.string().nullable(),
+  complete: z.boolean(),
+  createdAt: z.number(),
+  expiresAt: z.number(),
+  problems: z.array(z.string()),
+});
+export type FileReview = z.infer<typeof fileReview>;
+
+export const textFile = z.object({ fileName: z.string(), content: z.string() });
+export type TextFile = z.infer<typeof textFile>;
+
+export const notification = z.object({
+  level: z.enum(['info', 'warning', 'error']),
+  /** i18n key for the renderer plus its parameters; `text` is the English fallback. */
+  key: z.string(),
+  params: z.record(z.string(), z.union([z.string(), z.number()])),
+  text: z.string(),
+  at: z.number(),
+});
+export type AppNotification = z.infer<typeof notification>;
