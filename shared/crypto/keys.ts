@@ -1,5 +1,11 @@
 /** RSA key parsing, comparison by DER, PEM normalisation (SPEC §1). Node only. */
-import { createPublicKey, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPublicKey,
+  createPrivateKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
 import { ProtocolError } from '../protocol/errors';
 
 const MIN_RSA_BITS = 2048;
@@ -91,4 +97,10 @@ export function generateRsaKeyPair(): KeyPairPem {
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   });
   return { publicPem: publicKey, privatePem: privateKey };
+}
+
+/** SHA-256 of the SPKI DER in hex, grouped by four: what a user compares between two machines. */
+export function fingerprintOf(pem: string): string {
+  const hex = createHash('sha256').update(parsePublicKey(pem).der).digest('hex');
+  return hex.match(/.{4}/g)!.join(':');
 }

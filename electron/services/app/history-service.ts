@@ -1,0 +1,147 @@
+/** History for the API: cached reads (work offline), sync through the live session, CSV, chart. */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type {
+  HistoryFilter,
+  HistoryPage,
+  SyncStatus,
+  ChartPoint,
+  HistoryItem,
+} from '../../../shared/api/models';
+import type { ParsedArgs } from '../../../shared/api/contract';
+import { AppError, type ApiEvents } from '../api/backend';
+import type { HistoryCache } from '../history/cache';
+import { HistorySync, type HistorySource, type SyncReport } from '../history/sync';
+import type { Identities } from '../identities/service';
+import type { ConnectionManager } from './connection';
+
+export interface HistoryServiceDeps {
+  cache: HistoryCache;
+  identities: Identities;
+  events: ApiEvents;
+  connection: ConnectionManager;
+  scopeOf(identityId: string): string | null;
+  exportsDir: string;
+}
+
+function toStatus(r: SyncReport | SyncStatus): SyncStatus {
+  return {
+    identityId: r.identityId,
+    running: r.running,
+    fetched: r.fetched,
+    total: r.total,
+    added: r.added,
+    lastSyncedAt: r.lastSyncedAt,
+    error: r.error,
+  };
+}
+
+export class HistoryService {
+  private readonly syncer: HistorySync;
+  private readonly running = new Set<Promise<unknown>>();
+
+  constructor(private readonly d: HistoryServiceDeps) {
+    this.syncer = new HistorySync(d.cache, {
+      onProgress: (r) => d.events.emit('sync.progress', toStatus(r)),
+    });
+  }
+
+  private scope(identityId: string): string {
+    const s = this.d.scopeOf(identityId);
+    if (!s) throw new AppError('NO_TRACKER', 'no tracker has been used with this identity yet');
+    return s;
+  }
+
+  private source(identityId: string): HistorySource {
+    const client = this.d.connection.trackerClient;
+    const pinned = client?.session.pinnedKey;
+    if (!client || !pinned)
+      throw new AppError('OFFLINE', 'not connected to a tracker: showing the cached history');
+    const signer = this.d.identities.signer(identityId);
+    return {
+      trackerPem: pinned,
+      first: async ({ pageSize, page }) => {
+        const r = await client.firstTransactions(signer, { pageSize, page });
+        return { meta: r.meta, items: r.items };
+      },
+      next: async (cursorId, page) => (await client.nextTransactions(signer, cursorId, page)).items,
+      touch: (cursorId) => client.touchCursor(signer, cursorId),
+    };
+  }
+
+  /** Runs a sync to the end (joins a running one). */
+  async sync(identityId: string): Promise<SyncStatus> {
+    const p = this.syncer.sync(this.scope(identityId), identityId, this.source(identityId));
+    this.running.add(p);
+    try {
+      return toStatus(await p);
+    } finally {
+      this.running.delete(p);
+    }
+  }
+
+  /** Starts a sync and answers at once; progress arrives as `sync.progress` events. */
+  startSync(identityId: string): SyncStatus {
+    const scope = this.scope(identityId);
+    void this.sync(identityId).catch((e: Error) =>
+      this.d.events.emit('sync.progress', { ...this.status(identityId), running: false, error: e.message }),
+    );
+    return toStatus(this.syncer.status(scope, identityId));
+  }
+
+  status(identityId: string): SyncStatus {
+    const scope = this.d.scopeOf(identityId);
+    if (!scope) {
+      return {
+        identityId,
+        running: false,
+        fetched: 0,
+        total: null,
+        added: 0,
+        lastSyncedAt: null,
+        error: null,
+      };
+    }
+    return toStatus(this.syncer.status(scope, identityId));
+  }
+
+  query(a: ParsedArgs<'history.query'>): HistoryPage {
+    const scope = this.d.scopeOf(a.identityId);
+    if (!scope) return { items: [], next: null, total: 0 };
+    return this.d.cache.query(scope, { filter: a.filter, after: a.after ?? null, limit: a.limit });
+  }
+
+  item(
+    identityId: string,
+    txId: string,
+  ): { item: HistoryItem | null; parent: HistoryItem | null; children: HistoryItem[] } {
+    const scope = this.d.scopeOf(identityId);
+    if (!scope) return { item: null, parent: null, children: [] };
+    return this.d.cache.item(scope, txId);
+  }
+
+  async exportCsv(
+    identityId: string,
+    filter: HistoryFilter,
+  ): Promise<{ fileName: string; path: string; rows: number }> {
+    const scope = this.scope(identityId);
+    const who = this.d.identities.list().find((i) => i.id === identityId);
+    mkdirSync(this.d.exportsDir, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const fileName = `history-${(who?.name ?? 'identity').replace(/[^\w.-]+/g, '_').slice(0, 40)}-${stamp}.csv`;
+    const path = join(this.d.exportsDir, fileName);
+    const rows = await this.d.cache.exportCsv(scope, filter, path);
+    return { fileName, path, rows };
+  }
+
+  chart(identityId: string, buckets: number): ChartPoint[] {
+    const scope = this.d.scopeOf(identityId);
+    if (!scope) return [];
+    const who = this.d.identities.list().find((i) => i.id === identityId);
+    return this.d.cache.chart(scope, { buckets, ...(who ? { commonAddress: who.commonAddress } : {}) });
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.running]);
+  }
+}

@@ -1,0 +1,14 @@
+/** The wallet's StateStore over the history cache's state tables. */
+import type { HistoryCache } from '../history/cache';
+import type { StateStore } from '../channels/ports';
+
+export function stateStoreOf(cache: HistoryCache): StateStore {
+  return {
+    upsertAddress: (scope, view) => cache.upsertAddresses(scope, [view]),
+    listAddresses: (scope) => cache.listAddresses(scope),
+    upsertChannel: (scope, view) => cache.upsertChannels(scope, [view]),
+    listChannels: (scope) => cache.listChannels(scope),
+    setCommon: (scope, view) => cache.setCommonState(scope, view),
+    getCommon: (scope) => cache.getCommonState(scope),
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * Offer and receipt files: how two peers on different machines co-sign a transfer channel's open
+ * (offer) or close (receipt). The file carries the exact message string and whatever signatures it
+ * has so far; the counterparty reviews it, adds its signature and either submits it or sends it back.
+ *
+ * Format (JSON, version 1):
+ *   { format: "wallet-tracker/transfer-file", version: 1, kind: "open" | "close",
+ *     tracker: { fingerprint }, message, fromPK, fromSign | null, toPK, toSign | null,
+ *     createdAt, expiresAt }
+ */
+import { z } from 'zod';
+import { sameKey, fingerprintOf, parsePublicKey } from '../../../shared/crypto/keys';
+import { verifyMessage, signMessage } from '../../../shared/crypto/sign';
+import { checkAddress } from '../../../shared/crypto/address';
+import { closeMessage as closeSchema, contractMessage, parseJson } from '../../../shared/protocol/schemas';
+import { checkSettlement, reservation } from '../../../shared/protocol/amounts';
+import type { FileReview, TextFile } from '../../../shared/api/models';
+import type { Signer } from '../../../shared/crypto/signed-payload';
+import { AppError } from '../api/backend';
+
+export const FILE_FORMAT = 'wallet-tracker/transfer-file';
+
+export const transferFile = z
+  .object({
+    format: z.literal(FILE_FORMAT),
+    version: z.literal(1),
+    kind: z.enum(['open', 'close']),
+    tracker: z.object({ fingerprint: z.string().max(200) }).strict(),
+    message: z
+      .string()
+      .min(2)
+      .max(64 * 1024),
+    fromPK: z.string().max(4096),
+    fromSign: z.string().max(2048).nullable(),
+    toPK: z.string().max(4096),
+    toSign: z.string().max(2048).nullable(),
+    createdAt: z.number().int(),
+    expiresAt: z.number().int(),
+  })
+  .strict();
+export type TransferFile = z.infer<typeof transferFile>;
+
+export function parseTransferFile(content: string): TransferFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(content);
+  } catch {
+    throw new AppError('BAD_FILE', 'the file is not JSON: is it a Wallet Tracker offer or receipt?');
+  }
+  const r = transferFile.safeParse(raw);
+  if (!r.success) {
+    const first = r.error.issues[0];
+    throw new AppError(
+      'BAD_FILE',
+      `not a valid offer/receipt file (${first ? `${first.path.join('.') || 'file'}: ${first.message}` : 'unknown shape'})`,
+    );
+  }
+  return r.data;
+}
+
+export function serializeTransferFile(f: TransferFile): string {
+  return `${JSON.stringify(f, null, 2)}\n`;
+}
+
+export function fileNameFor(f: TransferFile, channelId: string): string {
+  const safe = channelId.replace(/[^\w.-]+/g, '_').slice(0, 80);
+  const signed = f.fromSign && f.toSign ? 'signed' : 'unsigned';
+  return `${f.kind === 'open' ? 'offer' : 'receipt'}-${safe}-${signed}.json`;
+}
+
+export function signatureState(
+  message: string,
+  sign: string | null,
+  pk: string,
+): 'valid' | 'invalid' | 'missing' {
+  if (!sign) return 'missing';
+  return verifyMessage(message, sign, pk) ? 'valid' : 'invalid';
+}
+
+export interface ReviewContext {
+  now: number;
+  /** Fingerprint of the tracker the app is connected to (null when offline). */
+  trackerFingerprint: string | null;
+  /** The local identity id holding a key, if any. */
+  localIdentity(pem: string): string | null;
+}
+
+/** Checks a file strictly and describes it; problems are human sentences, empty when all is right. */
+export function reviewTransferFile(content: string, ctx: ReviewContext): FileReview {
+  const f = parseTransferFile(content);
+  const problems: string[] = [];
+  const body = parseJson(f.message, 'message') as Record<string, unknown>;
+  const parsed = (f.kind === 'open' ? contractMessage : closeSchema).safeParse(body);
+  if (!parsed.success) {
+    throw new AppError(
+      'BAD_FILE',
+      `the message is not a valid ${f.kind === 'open' ? 'contract' : 'close'} message`,
+    );
+  }
+  const m = parsed.data;
+  const close = f.kind === 'close' ? closeSchema.parse(body) : null;
+  for (const [label, pk] of [
+    ['payer', f.fromPK],
+    ['payee', f.toPK],
+  ] as const) {
+    try {
+      parsePublicKey(pk);
+    } catch {
+      throw new AppError('BAD_FILE', `the ${label} key in the file does not parse`);
+    }
+  }
+  if (!sameKey(m.fromPK, f.fromPK) || !sameKey(m.toPK, f.toPK)) {
+    problems.push('the keys inside the message differ from the keys of the file');
+  }
+  if (!checkAddress(m.fromAddress, 'spend').valid)
+    problems.push('the payer address is not a valid spend address');
+  const to = checkAddress(m.toAddress);
+  if (!to.valid || to.kind === 'spend')
+    problems.push('the payee address is not a valid income or common address');
+  let settlement: FileReview['settlement'] = null;
+  if (close) {
+    settlement = {
+      quantumCount: String(close.quantumCount),
+      tokens: close.tokens,
+      volume: String(close.volume),
+    };
+    try {
+      checkSettlement(
+        {
+          priceTokens: BigInt(m.priceTokens),
+          priceQuantumPower: m.priceQuantumPower,
+          plannedQuantumCount: BigInt(m.plannedQuantumCount),
+        },
+        {
+          quantumCount: BigInt(close.quantumCount),
+          tokens: BigInt(close.tokens),
+          volume: BigInt(close.volume),
+        },
+      );
+    } catch (e) {
+      problems.push(`the settlement is inconsistent: ${(e as Error).message}`);
+    }
+  }
+  const fromSignature = signatureState(f.message, f.fromSign, f.fromPK);
+  const toSignature = signatureState(f.message, f.toSign, f.toPK);
+  if (fromSignature === 'invalid')
+    problems.push('the payer’s signature does not verify: the file was altered');
+  if (toSignature === 'invalid') problems.push('the payee’s signature does not verify: the file was altered');
+  if (fromSignature === 'missing' && toSignature === 'missing')
+    problems.push('the file carries no signature');
+  if (ctx.now > f.expiresAt) problems.push(`the file expired at ${new Date(f.expiresAt).toISOString()}`);
+  if (ctx.trackerFingerprint && f.tracker.fingerprint !== ctx.trackerFingerprint) {
+    problems.push('the file was made for another tracker than the one you are connected to');
+  }
+  const signableBy =
+    fromSignature === 'missing'
+      ? ctx.localIdentity(f.fromPK)
+      : toSignature === 'missing'
+        ? ctx.localIdentity(f.toPK)
+        : null;
+  return {
+    kind: f.kind,
+    channelId: m.channelId,
+    fromPK: f.fromPK,
+    toPK: f.toPK,
+    fromFingerprint: fingerprintOf(f.fromPK),
+    toFingerprint: fingerprintOf(f.toPK),
+    fromAddress: m.fromAddress,
+    toAddress: m.toAddress,
+    priceTokens: m.priceTokens,
+    pricePower: m.priceQuantumPower,
+    plannedQuantumCount: String(m.plannedQuantumCount),
+    reservation: reservation(BigInt(m.priceTokens), BigInt(m.plannedQuantumCount)).toString(),
+    settlement,
+    fromSignature,
+    toSignature,
+    signableBy,
+    complete: fromSignature === 'valid' && toSignature === 'valid',
+    createdAt: f.createdAt,
+    expiresAt: f.expiresAt,
+    problems,
+  };
+}
+
+/** Adds the signer's signature to the side whose key it holds. */
+export function countersignTransferFile(content: string, signer: Signer, ctx: ReviewContext): TextFile {
+  const review = reviewTransferFile(content, ctx);
+  if (review.problems.length) throw new AppError('BAD_FILE', review.problems.join('; '));
+  const f = parseTransferFile(content);
+  const sign = signMessage(f.message, signer.privateKey);
+  let next: TransferFile;
+  if (sameKey(signer.publicPem, f.fromPK)) next = { ...f, fromSign: sign };
+  else if (sameKey(signer.publicPem, f.toPK)) next = { ...f, toSign: sign };
+  else throw new AppError('NOT_A_PARTY', 'this identity is neither the payer nor the payee of the file');
+  return { fileName: fileNameFor(next, review.channelId), content: serializeTransferFile(next) };
+}

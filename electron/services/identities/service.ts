@@ -1,0 +1,194 @@
+/**
+ * Identities: RSA-2048 key pairs with a name. Private keys are encrypted at rest (KeyProtection)
+ * and, once unlocked, held only in this process's memory: the renderer sees name, public key,
+ * fingerprint and common address, never a private key.
+ */
+import { randomUUID, type KeyObject } from 'node:crypto';
+import {
+  generateRsaKeyPair,
+  parsePrivateKey,
+  publicPemOf,
+  fingerprintOf,
+  parsePublicKey,
+} from '../../../shared/crypto/keys';
+import { commonAddressOf } from '../../../shared/crypto/address';
+import type { Signer } from '../../../shared/crypto/signed-payload';
+import type { IdentityInfo, TextFile } from '../../../shared/api/models';
+import { AppError } from '../api/backend';
+import { openWithPassphrase, sealWithPassphrase, type KeyProtection, type SealedKey } from './protection';
+import type { AppSettings, IdentityRecord } from '../settings/store';
+
+export class Identities {
+  private readonly unlocked = new Map<string, KeyObject>();
+
+  constructor(
+    private readonly settings: AppSettings,
+    /** safeStorage where available; null means every key is protected by the user's passphrase. */
+    private readonly protection: KeyProtection | null,
+    private readonly onChange: (list: IdentityInfo[]) => void = () => undefined,
+  ) {}
+
+  get keyProtection(): 'safeStorage' | 'passphrase' {
+    return this.protection ? 'safeStorage' : 'passphrase';
+  }
+
+  list(): IdentityInfo[] {
+    return this.settings.identities().map((r) => this.info(r));
+  }
+
+  info(r: IdentityRecord): IdentityInfo {
+    return {
+      id: r.id,
+      name: r.name,
+      publicPem: r.publicPem,
+      commonAddress: commonAddressOf(r.publicPem),
+      fingerprint: fingerprintOf(r.publicPem),
+      protection: r.protection,
+      unlocked: r.protection === 'safeStorage' || this.unlocked.has(r.id),
+      autoRenew: r.autoRenew,
+      createdAt: r.createdAt,
+    };
+  }
+
+  private record(id: string): IdentityRecord {
+    const r = this.settings.identities().find((x) => x.id === id);
+    if (!r) throw new AppError('IDENTITY_NOT_FOUND', 'no such identity');
+    return r;
+  }
+
+  private save(mutate: (list: IdentityRecord[]) => IdentityRecord[]): void {
+    this.settings.saveIdentities(mutate(this.settings.identities()));
+    this.onChange(this.list());
+  }
+
+  private seal(
+    privatePem: string,
+    passphrase: string | undefined,
+  ): Pick<IdentityRecord, 'protection' | 'sealed'> {
+    if (this.protection) {
+      return {
+        protection: 'safeStorage',
+        sealed: this.protection.encrypt(Buffer.from(privatePem)).toString('base64'),
+      };
+    }
+    if (!passphrase) {
+      throw new AppError(
+        'PASSPHRASE_REQUIRED',
+        'choose a passphrase to protect this key (at least 8 characters)',
+      );
+    }
+    return { protection: 'passphrase', sealed: sealWithPassphrase(Buffer.from(privatePem), passphrase) };
+  }
+
+  private add(name: string, privatePem: string, passphrase: string | undefined): IdentityInfo {
+    const key = parsePrivateKey(privatePem);
+    const publicPem = publicPemOf(key);
+    const bits = parsePublicKey(publicPem).key.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < 2048) throw new AppError('BAD_KEY', 'the key must be RSA of at least 2048 bits');
+    const der = parsePublicKey(publicPem).der;
+    const dup = this.settings.identities().find((r) => parsePublicKey(r.publicPem).der.equals(der));
+    if (dup) throw new AppError('DUPLICATE_IDENTITY', `this key is already the identity “${dup.name}”`);
+    const canonicalPrivate = key.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const record: IdentityRecord = {
+      id: randomUUID(),
+      name: name.trim(),
+      publicPem,
+      ...this.seal(canonicalPrivate, passphrase),
+      autoRenew: false,
+      createdAt: Date.now(),
+    };
+    this.unlocked.set(record.id, key);
+    this.save((list) => [...list, record]);
+    return this.info(record);
+  }
+
+  create(name: string, passphrase?: string): IdentityInfo {
+    return this.add(name, generateRsaKeyPair().privatePem, passphrase);
+  }
+
+  import(name: string, pem: string, pemPassphrase?: string, passphrase?: string): IdentityInfo {
+    if (!pem.includes('PRIVATE KEY-----')) {
+      throw new AppError('BAD_KEY', 'the file holds no private key (expected a PKCS#8 PEM)');
+    }
+    const key = parsePrivateKey(pem, pemPassphrase || undefined);
+    return this.add(name, key.export({ type: 'pkcs8', format: 'pem' }).toString(), passphrase);
+  }
+
+  unlock(id: string, passphrase: string): IdentityInfo {
+    const r = this.record(id);
+    if (r.protection === 'passphrase') {
+      const pem = openWithPassphrase(r.sealed as SealedKey, passphrase).toString();
+      this.unlocked.set(id, parsePrivateKey(pem));
+      this.onChange(this.list());
+    }
+    return this.info(r);
+  }
+
+  lock(id: string): IdentityInfo {
+    const r = this.record(id);
+    this.unlocked.delete(id);
+    this.onChange(this.list());
+    return this.info(r);
+  }
+
+  private privateKey(id: string): KeyObject {
+    const r = this.record(id);
+    const cached = this.unlocked.get(id);
+    if (cached) return cached;
+    if (r.protection === 'safeStorage') {
+      if (!this.protection) throw new AppError('LOCKED', 'safeStorage is not available on this machine');
+      const key = parsePrivateKey(
+        this.protection.decrypt(Buffer.from(r.sealed as string, 'base64')).toString(),
+      );
+      this.unlocked.set(id, key);
+      return key;
+    }
+    throw new AppError('LOCKED', `identity “${r.name}” is locked: unlock it with its passphrase`);
+  }
+
+  /** The signing key of an identity (main process only). */
+  signer(id: string): Signer {
+    const r = this.record(id);
+    return { publicPem: r.publicPem, privateKey: this.privateKey(id) };
+  }
+
+  /** A local identity holding this public key, if any. */
+  findByKey(pem: string): IdentityInfo | null {
+    let der: Buffer;
+    try {
+      der = parsePublicKey(pem).der;
+    } catch {
+      return null;
+    }
+    const r = this.settings.identities().find((x) => parsePublicKey(x.publicPem).der.equals(der));
+    return r ? this.info(r) : null;
+  }
+
+  export(id: string, exportPassphrase: string): TextFile {
+    const r = this.record(id);
+    const content = this.privateKey(id)
+      .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: exportPassphrase })
+      .toString();
+    const safeName = r.name.replace(/[^\w.-]+/g, '_').slice(0, 60) || 'identity';
+    return { fileName: `${safeName}.key.pem`, content };
+  }
+
+  rename(id: string, name: string): IdentityInfo {
+    this.record(id);
+    this.save((list) => list.map((r) => (r.id === id ? { ...r, name: name.trim() } : r)));
+    return this.info(this.record(id));
+  }
+
+  setAutoRenew(id: string, autoRenew: boolean): IdentityInfo {
+    this.record(id);
+    this.save((list) => list.map((r) => (r.id === id ? { ...r, autoRenew } : r)));
+    return this.info(this.record(id));
+  }
+
+  delete(id: string): boolean {
+    const before = this.settings.identities().length;
+    this.unlocked.delete(id);
+    this.save((list) => list.filter((r) => r.id !== id));
+    return this.settings.identities().length < before;
+  }
+}

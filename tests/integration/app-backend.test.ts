@@ -1,0 +1,300 @@
+/**
+ * The main-process services end to end against our tracker (the embedded one, started as a child
+ * process exactly as the served app starts it), through the contract's dispatch.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { startApp, ApiCallError, type TestApp } from '../helpers/backend';
+import type { IdentityInfo, AddressView } from '../../shared/api/models';
+
+const PASS = 'correct horse battery';
+
+describe('app backend against the embedded tracker', () => {
+  let app: TestApp;
+  let alice: IdentityInfo;
+  let bob: IdentityInfo;
+  let spend: AddressView;
+  let income: AddressView;
+
+  beforeAll(async () => {
+    app = await startApp();
+    alice = await app.call('identities.create', { name: 'Alice', passphrase: PASS });
+    bob = await app.call('identities.create', { name: 'Bob', passphrase: PASS });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('reports passphrase protection in plain Node and never returns private keys', async () => {
+    const info = await app.call('app.info', {});
+    expect(info.keyProtection).toBe('passphrase');
+    const list = await app.call('identities.list', {});
+    expect(list.map((i) => i.name)).toEqual(['Alice', 'Bob']);
+    expect(JSON.stringify(list)).not.toContain('PRIVATE KEY');
+    const stored = readFileSync(`${app.dataDir}/settings.json`, 'utf8');
+    expect(stored).not.toContain('PRIVATE KEY');
+    expect(stored).toContain('scrypt-aes-256-gcm');
+  });
+
+  it('refuses to create a passphrase identity without a passphrase', async () => {
+    await expect(app.call('identities.create', { name: 'NoPass' })).rejects.toMatchObject({
+      code: 'PASSPHRASE_REQUIRED',
+    });
+    await expect(app.call('identities.create', { name: 'Short', passphrase: 'short' })).rejects.toMatchObject(
+      {
+        code: 'INVALID_ARGUMENT',
+      },
+    );
+  });
+
+  it('connects to the embedded tracker and pins its key on first use', async () => {
+    const trackers = await app.call('trackers.list', {});
+    const embedded = trackers.find((t) => t.embedded)!;
+    expect(embedded.pinnedKey).toBeNull();
+    const status = await app.call('trackers.connect', { profileId: embedded.id, identityId: alice.id });
+    expect(status.state).toBe('online');
+    const after = (await app.call('trackers.list', {})).find((t) => t.embedded)!;
+    expect(after.pinnedKey).toContain('BEGIN PUBLIC KEY');
+    expect(after.pinnedFingerprint).toMatch(/^[0-9a-f]{4}(:[0-9a-f]{4}){15}$/);
+  });
+
+  it('opens spend and income addresses and lists them with their limits', async () => {
+    spend = await app.call('addresses.open', { identityId: alice.id, kind: 'spend' });
+    income = await app.call('addresses.open', { identityId: bob.id, kind: 'income' });
+    expect(spend).toMatchObject({
+      kind: 'spend',
+      status: 'open',
+      amount: '11000',
+      limitAmount: '11000',
+      priceAmount: '1100',
+      pricePower: 20,
+    });
+    expect(income).toMatchObject({ kind: 'income', status: 'open', amount: '0', priceAmount: '900' });
+    const listed = await app.call('addresses.list', { identityId: alice.id });
+    expect(listed.map((a) => a.address)).toEqual([spend.address]);
+  });
+
+  it('previews a channel draft with the tracker’s checks', async () => {
+    const ok = await app.call('channels.preview', {
+      identityId: alice.id,
+      draft: {
+        fromAddress: spend.address,
+        toAddress: income.address,
+        priceTokens: '1000',
+        pricePower: 20,
+        plannedQuantumCount: '10',
+      },
+    });
+    expect(ok).toEqual({ reservation: '10000', plannedBytes: String(10 * 2 ** 20), problems: [] });
+    const tooMuch = await app.call('channels.preview', {
+      identityId: alice.id,
+      draft: {
+        fromAddress: spend.address,
+        toAddress: income.address,
+        priceTokens: '1000',
+        pricePower: 20,
+        plannedQuantumCount: '12',
+      },
+    });
+    expect(tooMuch.problems.join()).toMatch(/exceeds the spend address limit 11000/);
+    const cheap = await app.call('channels.preview', {
+      identityId: alice.id,
+      draft: {
+        fromAddress: spend.address,
+        toAddress: income.address,
+        priceTokens: '800',
+        pricePower: 20,
+        plannedQuantumCount: '1',
+      },
+    });
+    expect(cheap.problems.join()).toMatch(/below the income address minimum of 900/);
+    const dear = await app.call('channels.preview', {
+      identityId: alice.id,
+      draft: {
+        fromAddress: spend.address,
+        toAddress: income.address,
+        priceTokens: '600',
+        pricePower: 19,
+        plannedQuantumCount: '1',
+      },
+    });
+    // 600 per 2^19 bytes = 1200 per 2^20: above the spend maximum of 1100.
+    expect(dear.problems.join()).toMatch(/above the spend address maximum/);
+  });
+
+  it('opens and closes a transfer channel between two local identities', async () => {
+    const opened = await app.call('channels.openLocal', {
+      payerId: alice.id,
+      payeeId: bob.id,
+      draft: {
+        channelId: 'local-1',
+        fromAddress: spend.address,
+        toAddress: income.address,
+        priceTokens: '1000',
+        pricePower: 20,
+        plannedQuantumCount: '10',
+      },
+    });
+    expect(opened).toMatchObject({
+      channelId: 'local-1',
+      state: 'open',
+      reservation: '10000',
+      role: 'payer',
+    });
+    const s1 = (await app.call('addresses.list', { identityId: alice.id }))[0]!;
+    expect(s1.limitAmount).toBe('1000');
+    const preview = await app.call('channels.previewClose', { channelId: 'local-1', volume: '1572864' });
+    expect(preview).toEqual({ quantumCount: '2', tokens: '2000', volume: '1572864', problems: [] });
+    const closed = await app.call('channels.closeLocal', { channelId: 'local-1', volume: '1572864' });
+    expect(closed.state).toBe('closed');
+    expect(closed.settlement).toEqual({ quantumCount: '2', tokens: '2000', volume: '1572864' });
+    const [a] = await app.call('addresses.list', { identityId: alice.id });
+    expect(a).toMatchObject({
+      amount: '9000',
+      limitAmount: '9000',
+      quantumVolume: String(2 * 2 ** 20),
+      volume: '1572864',
+    });
+    const [b] = await app.call('addresses.list', { identityId: bob.id });
+    expect(b).toMatchObject({ amount: '2000' });
+    const bobChannels = await app.call('channels.list', { identityId: bob.id });
+    expect(bobChannels[0]).toMatchObject({ channelId: 'local-1', role: 'payee', state: 'closed' });
+  });
+
+  it('co-signs a channel through offer and receipt files', async () => {
+    const draft = {
+      channelId: 'offer-1',
+      fromAddress: spend.address,
+      toAddress: income.address,
+      priceTokens: '950',
+      pricePower: 20,
+      plannedQuantumCount: '4',
+    };
+    const offer = await app.call('channels.createOffer', {
+      identityId: alice.id,
+      counterpartyPK: bob.publicPem,
+      draft,
+      role: 'payer',
+    });
+    expect(offer.fileName).toBe('offer-offer-1-unsigned.json');
+    const review = await app.call('channels.reviewFile', { content: offer.content });
+    expect(review).toMatchObject({
+      kind: 'open',
+      fromSignature: 'valid',
+      toSignature: 'missing',
+      signableBy: bob.id,
+      complete: false,
+      reservation: '3800',
+      problems: [],
+    });
+    await expect(app.call('channels.submitFile', { content: offer.content })).rejects.toMatchObject({
+      code: 'INCOMPLETE_FILE',
+    });
+
+    // Tampered: the price changed after signing.
+    const tampered = offer.content.replace('\\"priceTokens\\":\\"950\\"', '\\"priceTokens\\":\\"1\\"');
+    expect(tampered).not.toBe(offer.content);
+    const bad = await app.call('channels.reviewFile', { content: tampered });
+    expect(bad.fromSignature).toBe('invalid');
+    await expect(
+      app.call('channels.countersign', { content: tampered, identityId: bob.id }),
+    ).rejects.toMatchObject({ code: 'BAD_FILE' });
+    // Not a file at all, and a file signed for someone else.
+    await expect(app.call('channels.reviewFile', { content: '{"hello": 1}' })).rejects.toMatchObject({
+      code: 'BAD_FILE',
+    });
+    const carol = await app.call('identities.create', { name: 'Carol', passphrase: PASS });
+    await expect(
+      app.call('channels.countersign', { content: offer.content, identityId: carol.id }),
+    ).rejects.toMatchObject({
+      code: 'NOT_A_PARTY',
+    });
+    await app.call('identities.delete', { id: carol.id });
+
+    const signed = await app.call('channels.countersign', { content: offer.content, identityId: bob.id });
+    expect((await app.call('channels.reviewFile', { content: signed.content })).complete).toBe(true);
+    const opened = await app.call('channels.submitFile', { content: signed.content });
+    expect(opened).toMatchObject({ channelId: 'offer-1', state: 'open' });
+    // Submitting the same offer again is idempotent on the tracker.
+    await expect(app.call('channels.submitFile', { content: signed.content })).resolves.toMatchObject({
+      state: 'open',
+    });
+
+    const receipt = await app.call('channels.createReceipt', {
+      identityId: bob.id,
+      channelId: 'offer-1',
+      volume: '1048576',
+    });
+    const r = await app.call('channels.reviewFile', { content: receipt.content });
+    expect(r).toMatchObject({
+      kind: 'close',
+      toSignature: 'valid',
+      fromSignature: 'missing',
+      settlement: { quantumCount: '1', tokens: '950', volume: '1048576' },
+    });
+    const both = await app.call('channels.countersign', { content: receipt.content, identityId: alice.id });
+    const closed = await app.call('channels.submitFile', { content: both.content });
+    expect(closed).toMatchObject({ state: 'closed', settlement: { tokens: '950' } });
+    const [a] = await app.call('addresses.list', { identityId: alice.id });
+    expect(a!.amount).toBe(String(9000 - 950));
+  });
+
+  it('refuses an expired file', async () => {
+    const draft = {
+      channelId: 'old-1',
+      fromAddress: spend.address,
+      toAddress: income.address,
+      priceTokens: '950',
+      pricePower: 20,
+      plannedQuantumCount: '1',
+    };
+    const offer = await app.call('channels.createOffer', {
+      identityId: alice.id,
+      counterpartyPK: bob.publicPem,
+      draft,
+      role: 'payer',
+    });
+    const old = JSON.stringify({ ...JSON.parse(offer.content), expiresAt: Date.now() - 1000 });
+    const review = await app.call('channels.reviewFile', { content: old });
+    expect(review.problems.join()).toMatch(/expired/);
+    await expect(
+      app.call('channels.countersign', { content: old, identityId: bob.id }),
+    ).rejects.toBeInstanceOf(ApiCallError);
+  });
+
+  it('closes addresses and shows the payout on the common address', async () => {
+    const closedSpend = await app.call('addresses.close', { identityId: alice.id, address: spend.address });
+    expect(closedSpend).toMatchObject({ status: 'closed', amount: '8050' });
+    const closedIncome = await app.call('addresses.close', { identityId: bob.id, address: income.address });
+    expect(closedIncome).toMatchObject({ status: 'closed', amount: '2950' });
+    const common = await app.call('common.state', { identityId: bob.id });
+    expect(common).toMatchObject({ fact: '2950', plan: '0', profit: '2950' });
+  });
+
+  it('syncs the history into the cache and reads it with filters', async () => {
+    const st = await app.call('history.sync', { identityId: bob.id });
+    expect(st.identityId).toBe(bob.id);
+    const deadline = Date.now() + 15_000;
+    let status = await app.call('history.syncStatus', { identityId: bob.id });
+    while ((status.running || status.lastSyncedAt === null) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = await app.call('history.syncStatus', { identityId: bob.id });
+    }
+    expect(status.error).toBeNull();
+    const page = await app.call('history.query', { identityId: bob.id, filter: {}, limit: 100 });
+    // open income, 2 × (open + close transfer), close income, financial
+    expect(page.total).toBe(7);
+    expect(page.items.every((i) => i.signature === 'valid')).toBe(true);
+    const closes = await app.call('history.query', {
+      identityId: bob.id,
+      filter: { types: [16] },
+      limit: 100,
+    });
+    expect(closes.items.map((i) => i.amount).sort()).toEqual(['2000', '950']);
+    const detail = await app.call('history.item', { identityId: bob.id, txId: closes.items[0]!.txId });
+    expect(detail.parent?.txType).toBe(8);
+    const csv = await app.call('history.exportCsv', { identityId: bob.id, filter: {} });
+    expect(csv.rows).toBe(7);
+    expect(readFileSync(csv.path, 'utf8').trim().split('\n')).toHaveLength(8);
+  });
+});
