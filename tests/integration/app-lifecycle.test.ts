@@ -1,0 +1,281 @@
+/**
+ * The app backend over time: identities management, a remote tracker that goes away and comes back,
+ * a tracker whose key changed, restart with the same data folder, expiry events and auto-renew.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
+import { startApp, nextEvent, type TestApp } from '../helpers/backend';
+import { startLedger, tempDir, type LedgerProcess } from '../helpers/ledger-process';
+import type { ConnectionStatus, IdentityInfo } from '../../shared/api/models';
+import { parsePrivateKey } from '../../shared/crypto/keys';
+
+const PASS = 'correct horse battery';
+
+async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let v = await f();
+  while (!ok(v)) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    v = await f();
+  }
+  return v;
+}
+
+describe('identities', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp({ watch: false });
+  });
+  afterAll(() => app?.close());
+
+  it('imports plain and encrypted PKCS#8, exports encrypted, renames, deletes', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const plain = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const enc = privateKey
+      .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'file pass 1' })
+      .toString();
+    const a = await app.call('identities.import', { name: 'Imported', pem: plain, passphrase: PASS });
+    expect(a.unlocked).toBe(true);
+    await expect(
+      app.call('identities.import', {
+        name: 'Again',
+        pem: enc,
+        pemPassphrase: 'file pass 1',
+        passphrase: PASS,
+      }),
+    ).rejects.toMatchObject({
+      code: 'DUPLICATE_IDENTITY',
+    });
+    await app.call('identities.delete', { id: a.id });
+    await expect(
+      app.call('identities.import', { name: 'Enc', pem: enc, passphrase: PASS }),
+    ).rejects.toMatchObject({ code: 'BAD_KEY' });
+    await expect(
+      app.call('identities.import', { name: 'Enc', pem: enc, pemPassphrase: 'wrong', passphrase: PASS }),
+    ).rejects.toMatchObject({
+      code: 'BAD_KEY',
+    });
+    await expect(
+      app.call('identities.import', {
+        name: 'Pub',
+        pem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----',
+        passphrase: PASS,
+      }),
+    ).rejects.toMatchObject({
+      code: 'BAD_KEY',
+    });
+    const b = await app.call('identities.import', {
+      name: 'Enc',
+      pem: enc,
+      pemPassphrase: 'file pass 1',
+      passphrase: PASS,
+    });
+    expect(b.publicPem).toBe(a.publicPem);
+
+    const exported = await app.call('identities.export', { id: b.id, exportPassphrase: 'export pass 2' });
+    expect(exported.content).toContain('BEGIN ENCRYPTED PRIVATE KEY');
+    expect(() => parsePrivateKey(exported.content)).toThrow();
+    const back = parsePrivateKey(exported.content, 'export pass 2');
+    expect(back.export({ type: 'pkcs8', format: 'pem' }).toString()).toBe(plain);
+
+    const renamed = await app.call('identities.rename', { id: b.id, name: '  Renamed  ' });
+    expect(renamed.name).toBe('Renamed');
+    await expect(app.call('identities.rename', { id: b.id, name: '   ' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    expect(await app.call('identities.delete', { id: b.id })).toEqual({ deleted: true });
+    expect(await app.call('identities.list', {})).toEqual([]);
+  });
+
+  it('locks and unlocks with the passphrase', async () => {
+    const c = await app.call('identities.create', { name: 'Lockable', passphrase: PASS });
+    const locked = await app.call('identities.lock', { id: c.id });
+    expect(locked.unlocked).toBe(false);
+    await expect(
+      app.call('identities.export', { id: c.id, exportPassphrase: 'export pass 2' }),
+    ).rejects.toMatchObject({ code: 'LOCKED' });
+    await expect(
+      app.call('identities.unlock', { id: c.id, passphrase: 'not the passphrase' }),
+    ).rejects.toMatchObject({
+      code: 'WRONG_PASSPHRASE',
+    });
+    expect((await app.call('identities.unlock', { id: c.id, passphrase: PASS })).unlocked).toBe(true);
+  });
+});
+
+describe('a remote tracker that goes away, comes back, and changes its key', () => {
+  let app: TestApp;
+  let tracker: LedgerProcess;
+  let dir: string;
+  let me: IdentityInfo;
+  let profileId: string;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    tracker = await startLedger({ dir });
+    app = await startApp({ watch: false });
+    me = await app.call('identities.create', { name: 'Me', passphrase: PASS });
+    profileId = (await app.call('trackers.add', { name: 'Remote', url: tracker.url })).id;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await tracker?.stop();
+  });
+
+  it('rejects a non-WebSocket URL', async () => {
+    await expect(
+      app.call('trackers.add', { name: 'Web', url: 'http://example.invalid/' }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+  });
+
+  it('works online, keeps cached data offline and reconnects', async () => {
+    expect((await app.call('trackers.connect', { profileId, identityId: me.id })).state).toBe('online');
+    const spend = await app.call('addresses.open', { identityId: me.id, kind: 'spend' });
+    await app.call('history.sync', { identityId: me.id });
+    await until(
+      () => app.call('history.query', { identityId: me.id, filter: {}, limit: 10 }),
+      (p) => p.total === 1,
+    );
+
+    const reconnecting = nextEvent<ConnectionStatus>(
+      app.backend,
+      'connection',
+      (s) => s.state === 'reconnecting',
+    );
+    await tracker.stop('SIGKILL');
+    const st = await reconnecting;
+    expect(st.nextAttemptAt).toBeGreaterThan(Date.now() - 1000);
+    // Offline: the cache still answers, with the time the data was read.
+    const cached = await app.call('addresses.list', { identityId: me.id });
+    expect(cached[0]).toMatchObject({ address: spend.address, amount: '11000' });
+    expect(cached[0]!.readAt).toBeLessThanOrEqual(Date.now());
+    expect((await app.call('history.query', { identityId: me.id, filter: {}, limit: 10 })).total).toBe(1);
+    await expect(app.call('addresses.open', { identityId: me.id, kind: 'income' })).rejects.toMatchObject({
+      code: 'OFFLINE',
+    });
+
+    const online = nextEvent<ConnectionStatus>(
+      app.backend,
+      'connection',
+      (s) => s.state === 'online',
+      30_000,
+    );
+    tracker = await startLedger({ dir, port: tracker.port });
+    await online;
+    const refreshed = await app.call('addresses.refresh', { identityId: me.id });
+    expect(refreshed[0]).toMatchObject({ address: spend.address, status: 'open' });
+  });
+
+  it('blocks a changed tracker key until the user accepts it', async () => {
+    const port = tracker.port;
+    const before = (await app.call('trackers.list', {})).find((p) => p.id === profileId)!;
+    const changed = nextEvent<ConnectionStatus>(
+      app.backend,
+      'connection',
+      (s) => s.state === 'key_changed',
+      30_000,
+    );
+    await tracker.stop();
+    tracker = await startLedger({ port }); // another data folder: another key
+    const st = await changed;
+    expect(st.offeredFingerprint).toBeTruthy();
+    expect(st.offeredFingerprint).not.toBe(before.pinnedFingerprint);
+    await expect(app.call('addresses.refresh', { identityId: me.id })).rejects.toMatchObject({
+      code: 'OFFLINE',
+    });
+    await expect(app.call('trackers.acceptKey', { profileId, fingerprint: 'ffff' })).rejects.toMatchObject({
+      code: 'KEY_MISMATCH',
+    });
+    const online = nextEvent<ConnectionStatus>(app.backend, 'connection', (s) => s.state === 'online');
+    await app.call('trackers.acceptKey', { profileId, fingerprint: st.offeredFingerprint! });
+    await online;
+    const after = (await app.call('trackers.list', {})).find((p) => p.id === profileId)!;
+    expect(after.pinnedFingerprint).toBe(st.offeredFingerprint);
+    // A new tracker is a new ledger: the old tracker's cache is not shown as this one's.
+    expect(await app.call('addresses.list', { identityId: me.id })).toEqual([]);
+  });
+
+  it('survives a restart with the same data folder (identities and cache)', async () => {
+    await app.call('addresses.open', { identityId: me.id, kind: 'income' });
+    await app.call('history.sync', { identityId: me.id });
+    await until(
+      () => app.call('history.query', { identityId: me.id, filter: {}, limit: 10 }),
+      (p) => p.total === 1,
+    );
+    await app.close();
+    app = await startApp({ dataDir: app.dataDir, watch: false });
+    const ids = await app.call('identities.list', {});
+    expect(ids.map((i) => [i.name, i.unlocked])).toEqual([['Me', false]]);
+    // Offline, without unlocking: cached states and history from the last tracker.
+    expect((await app.call('addresses.list', { identityId: me.id }))[0]).toMatchObject({ kind: 'income' });
+    const page = await app.call('history.query', { identityId: me.id, filter: {}, limit: 10 });
+    expect(page.total).toBe(1);
+    expect((await app.call('settings.get', {})).lastProfileId).toBe(profileId);
+  });
+});
+
+describe('expiry events and auto-renew', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    process.env.TLPRT_LEDGER_SPEND_CHANNEL_LIFETIME = '0.12'; // 7.2 s
+    process.env.TLPRT_LEDGER_INCOME_CHANNEL_LIFETIME = '0.12';
+    process.env.TLPRT_LEDGER_EXPIRY_INTERVAL_MS = '300';
+    app = await startApp();
+    await app.call('settings.update', { expiryWarningLeadMs: 5000 });
+  });
+  afterAll(async () => {
+    await app?.close();
+    delete process.env.TLPRT_LEDGER_SPEND_CHANNEL_LIFETIME;
+    delete process.env.TLPRT_LEDGER_INCOME_CHANNEL_LIFETIME;
+    delete process.env.TLPRT_LEDGER_EXPIRY_INTERVAL_MS;
+  });
+
+  it('warns before a timeLock and reports the expiry', async () => {
+    const id = await app.call('identities.create', { name: 'Short', passphrase: PASS });
+    const embedded = (await app.call('trackers.list', {})).find((p) => p.embedded)!;
+    await app.call('trackers.connect', { profileId: embedded.id, identityId: id.id });
+    const warned = nextEvent<{ target: string; kind: string }>(
+      app.backend,
+      'expiry.warning',
+      undefined,
+      15_000,
+    );
+    const expired = nextEvent<{ target: string; kind: string }>(
+      app.backend,
+      'expiry.expired',
+      undefined,
+      20_000,
+    );
+    const spend = await app.call('addresses.open', { identityId: id.id, kind: 'spend' });
+    expect((await warned).target).toBe(spend.address);
+    expect(await expired).toMatchObject({ target: spend.address, kind: 'spend' });
+    // The tracker's job then closes it; a refresh learns so.
+    const list = await until(
+      () => app.call('addresses.refresh', { identityId: id.id }),
+      (l) => l[0]?.status === 'closed',
+    );
+    expect(list[0]!.address).toBe(spend.address);
+  });
+
+  it('renews an address near expiry that has no open channel', async () => {
+    const id = await app.call('identities.create', { name: 'Renewer', passphrase: PASS });
+    await app.call('identities.setAutoRenew', { id: id.id, autoRenew: true });
+    const embedded = (await app.call('trackers.list', {})).find((p) => p.embedded)!;
+    await app.call('trackers.connect', { profileId: embedded.id, identityId: id.id });
+    const renewed = nextEvent<{ closed: string; opened: string; kind: string }>(
+      app.backend,
+      'autoRenew.renewed',
+      undefined,
+      20_000,
+    );
+    const income = await app.call('addresses.open', { identityId: id.id, kind: 'income' });
+    const r = await renewed;
+    expect(r).toMatchObject({ closed: income.address, kind: 'income' });
+    const list = await app.call('addresses.list', { identityId: id.id });
+    expect(list.find((a) => a.address === income.address)?.status).toBe('closed');
+    expect(list.find((a) => a.address === r.opened)?.status).toBe('open');
+  });
+});
