@@ -118,8 +118,24 @@ function playwrightCounts(report) {
 
 const fmt = (c) => `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`;
 
+/**
+ * better-sqlite3 is a native module: `npm start` rebuilds it for Electron's ABI, the tests need
+ * Node's. Rebuild for Node when it does not load here.
+ */
+async function ensureNativeModulesForNode() {
+  const probe = spawn(process.execPath, ['-e', "new (require('better-sqlite3'))(':memory:').close()"], {
+    cwd: ROOT,
+    stdio: 'ignore',
+  });
+  const code = await new Promise((r) => probe.on('exit', r));
+  if (code === 0) return;
+  console.log('run-tests: better-sqlite3 is built for another runtime (Electron?): rebuilding it for Node');
+  await run('npm', ['rebuild', 'better-sqlite3']);
+}
+
 async function main() {
   const suites = parseArgs(process.argv.slice(2));
+  await ensureNativeModulesForNode();
   const projects = VITEST_PROJECTS.filter((p) => suites.includes(p));
   const wantE2e = suites.includes('e2e');
   const tmp = mkdtempSync(join(tmpdir(), 'wallet-tracker-tests-'));

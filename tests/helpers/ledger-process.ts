@@ -48,6 +48,9 @@ export async function startLedger(opts: StartOptions = {}): Promise<LedgerProces
     cwd: root,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // tsx runs the server in a child node process: a group of its own lets stop() signal both
+    // (SIGKILL to tsx alone would leave the server running and holding the port).
+    detached: true,
   });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
@@ -76,7 +79,7 @@ export async function startLedger(opts: StartOptions = {}): Promise<LedgerProces
     logs,
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      child.kill(signal);
+      process.kill(-child.pid!, signal);
       return exited;
     },
   };

@@ -262,6 +262,19 @@ describe('app backend against the embedded tracker', () => {
     ).rejects.toBeInstanceOf(ApiCallError);
   });
 
+  it('shows the tracker’s refusal with its code', async () => {
+    await expect(
+      app.call('addresses.close', { identityId: alice.id, address: income.address }),
+    ).rejects.toMatchObject({
+      code: 'NOT_OWNER',
+    });
+    await expect(
+      app.call('addresses.close', { identityId: alice.id, address: 'not-an-address' }),
+    ).rejects.toMatchObject({
+      code: 'BAD_ADDRESS',
+    });
+  });
+
   it('closes addresses and shows the payout on the common address', async () => {
     const closedSpend = await app.call('addresses.close', { identityId: alice.id, address: spend.address });
     expect(closedSpend).toMatchObject({ status: 'closed', amount: '8050' });

@@ -58,6 +58,10 @@ export interface AppBackend {
 export function toApiError(e: unknown): ApiErrorShape {
   if (e instanceof AppError) return { code: e.code, message: e.message };
   if (e instanceof ProtocolError) return { code: e.code, message: e.message };
+  // TrackerError and other coded errors of the services: the code is the contract.
+  if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && !('issues' in e)) {
+    return { code: (e as { code: string }).code, message: e.message };
+  }
   if (e && typeof e === 'object' && 'issues' in e) {
     const issues = (e as { issues: { path: PropertyKey[]; message: string }[] }).issues;
     return {
