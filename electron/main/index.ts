@@ -1,25 +1,34 @@
-import { app, BrowserWindow, shell } from 'electron';
+/**
+ * The Electron shell: one window, the API over IPC (./ipc.ts), native notifications. All app logic
+ * lives in electron/services behind createAppBackend; this file only wires Electron to it.
+ */
+import { app, BrowserWindow, dialog, ipcMain, Notification, session, shell } from 'electron';
 import { fileURLToPath } from 'node:url';
+import type { AppNotification } from '../../shared/api/models';
+import type { AppBackend } from '../services/api/backend';
+import { createAppBackend } from '../services/app/create-backend';
+import { createElectronSettingsStore, createSafeStorageProtection, WindowStateKeeper } from './adapters';
+import { launchEmbeddedTrackerElectron } from './embedded-tracker';
+import { createAppUrlCheck, registerApiIpc, type SenderFrame } from './ipc';
 
 const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
 const rendererFile = fileURLToPath(new URL('../renderer/index.html', import.meta.url));
 const devServerUrl = !app.isPackaged ? process.env['ELECTRON_RENDERER_URL'] : undefined;
 
 /** True when `url` is the app's own page: the dev server origin in dev, the packaged renderer file otherwise. */
-function isAppUrl(url: string): boolean {
-  try {
-    const target = new URL(url);
-    if (devServerUrl) return target.origin === new URL(devServerUrl).origin;
-    return target.protocol === 'file:' && fileURLToPath(target) === rendererFile;
-  } catch {
-    return false;
-  }
-}
+const isAppUrl = createAppUrlCheck({ rendererFile, devServerUrl });
+const isTrustedSender = (frame: SenderFrame): boolean => isAppUrl(frame.url);
+
+let backend: AppBackend | null = null;
+let windowState: WindowStateKeeper | null = null;
 
 function createWindow(): BrowserWindow {
+  windowState ??= new WindowStateKeeper();
+  const saved = windowState.load();
   const win = new BrowserWindow({
-    width: 1200,
-    height: 800,
+    ...(saved.x !== undefined && saved.y !== undefined ? { x: saved.x, y: saved.y } : {}),
+    width: saved.width,
+    height: saved.height,
     minWidth: 800,
     minHeight: 560,
     show: false,
@@ -33,8 +42,12 @@ function createWindow(): BrowserWindow {
       webviewTag: false,
     },
   });
+  windowState.track(win);
 
-  win.once('ready-to-show', () => win.show());
+  win.once('ready-to-show', () => {
+    if (saved.maximized) win.maximize();
+    win.show();
+  });
 
   // No popups; plain http(s) links open in the system browser instead.
   win.webContents.setWindowOpenHandler(({ url }) => {
@@ -53,15 +66,51 @@ function createWindow(): BrowserWindow {
   return win;
 }
 
+function focusMainWindow(): void {
+  const [win] = BrowserWindow.getAllWindows();
+  if (!win) return;
+  if (win.isMinimized()) win.restore();
+  win.focus();
+}
+
+/** Mirrors the backend's notifications natively, unless the user turned notifications off. */
+async function showNativeNotification(backendRef: AppBackend, n: AppNotification): Promise<void> {
+  if (!Notification.isSupported()) return;
+  const settings = await backendRef.handlers['settings.get']({});
+  if (!settings.notifications) return;
+  const native = new Notification({
+    title: 'Wallet Tracker',
+    body: n.text,
+    urgency: n.level === 'error' ? 'critical' : 'normal',
+  });
+  native.on('click', focusMainWindow);
+  native.show();
+}
+
+async function start(): Promise<void> {
+  const keyProtection = createSafeStorageProtection();
+  backend = await createAppBackend({
+    dataDir: app.getPath('userData'),
+    mode: 'electron',
+    version: app.getVersion(),
+    keyProtection,
+    settingsStore: createElectronSettingsStore(),
+    launchEmbeddedTracker: launchEmbeddedTrackerElectron,
+  });
+  const current = backend;
+  registerApiIpc(ipcMain, current, isTrustedSender, () => BrowserWindow.getAllWindows());
+  current.events.on('notification', (n) => {
+    showNativeNotification(current, n).catch((e: unknown) => console.error('notification failed', e));
+  });
+  createWindow();
+}
+
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  app.on('second-instance', () => {
-    const [win] = BrowserWindow.getAllWindows();
-    if (!win) return;
-    if (win.isMinimized()) win.restore();
-    win.focus();
-  });
+  if (process.platform === 'win32') app.setAppUserModelId('net.teleport.wallettracker');
+
+  app.on('second-instance', focusMainWindow);
 
   // Belt and braces: no <webview> may ever be attached.
   app.on('web-contents-created', (_event, contents) => {
@@ -72,8 +121,34 @@ if (!app.requestSingleInstanceLock()) {
     if (process.platform !== 'darwin') app.quit();
   });
 
-  void app.whenReady().then(() => {
-    createWindow();
+  // Close the backend (embedded tracker, trackers, databases) before the process goes away.
+  let closed = false;
+  app.on('before-quit', (event) => {
+    if (closed || !backend) return;
+    event.preventDefault();
+    const closing = backend;
+    backend = null;
+    closing
+      .close()
+      .catch((e: unknown) => console.error('backend close failed', e))
+      .finally(() => {
+        closed = true;
+        app.quit();
+      });
+  });
+
+  void app.whenReady().then(async () => {
+    // Browser permissions: only clipboard writes (copy buttons), and only for the app's own page.
+    session.defaultSession.setPermissionRequestHandler((contents, permission, callback) =>
+      callback(permission === 'clipboard-sanitized-write' && isAppUrl(contents.getURL())),
+    );
+    try {
+      await start();
+    } catch (e) {
+      dialog.showErrorBox('Wallet Tracker could not start', e instanceof Error ? e.message : String(e));
+      app.exit(1);
+      return;
+    }
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) createWindow();
     });

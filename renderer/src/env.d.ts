@@ -6,9 +6,10 @@ declare module '*.vue' {
   export default component;
 }
 
-/** Exposed by electron/preload/index.ts (placeholder until the typed API lands). */
+/**
+ * Exposed by electron/preload/index.ts in Electron; absent in a plain browser (the plain-Node host),
+ * in component tests and in the web build. Use `api` from renderer/src/api rather than this directly.
+ */
 interface Window {
-  readonly api: {
-    readonly version: string;
-  };
+  readonly api?: import('../../shared/api/contract').ApiTransport;
 }

@@ -60,7 +60,7 @@ export function toApiError(e: unknown): ApiErrorShape {
   if (e instanceof ProtocolError) return { code: e.code, message: e.message };
   // TrackerError and other coded errors of the services: the code is the contract.
   if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && !('issues' in e)) {
-    return { code: (e as { code: string }).code, message: e.message };
+    return { code: (e as unknown as { code: string }).code, message: e.message };
   }
   if (e && typeof e === 'object' && 'issues' in e) {
     const issues = (e as { issues: { path: PropertyKey[]; message: string }[] }).issues;
@@ -86,11 +86,17 @@ export async function dispatch(
   const spec = requests[name];
   const parsed = spec.args.safeParse(rawArgs ?? {});
   if (!parsed.success) return { error: toApiError(parsed.error) };
+  let result: unknown;
   try {
     const handler = backend.handlers[name] as (a: unknown) => Promise<unknown>;
-    const result = await handler(parsed.data);
-    return { result: spec.result.parse(result) };
+    result = await handler(parsed.data);
   } catch (e) {
     return { error: toApiError(e) };
   }
+  // A result outside the contract is our bug, never the caller's: report it as such.
+  const checked = spec.result.safeParse(result);
+  if (!checked.success) {
+    return { error: { code: 'INTERNAL', message: `${name} produced a result outside the contract` } };
+  }
+  return { result: checked.data };
 }

@@ -1,0 +1,67 @@
+/** Starts the served app (`tsx electron/host/cli.ts`, what `npm run serve` runs after building). */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { randomBytes } from 'node:crypto';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface ServedApp {
+  url: string;
+  /** The page URL with the access token. */
+  appUrl: string;
+  token: string;
+  dataDir: string;
+  port: number;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startServedApp(
+  opts: { dataDir?: string; port?: number; env?: Record<string, string> } = {},
+): Promise<ServedApp> {
+  if (!existsSync(join(root, 'out/renderer/index.html'))) {
+    throw new Error('out/renderer is missing: run `npm run build` before the end-to-end tests');
+  }
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'wt-e2e-'));
+  const token = randomBytes(18).toString('base64url');
+  const child = spawn(
+    join(root, 'node_modules/.bin/tsx'),
+    ['electron/host/cli.ts', '--port', String(opts.port ?? 0), '--data-dir', dataDir, '--token', token],
+    { cwd: root, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const serving = await new Promise<{ url: string; port: number }>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.on('line', (line) => {
+      if (!line.startsWith('{')) return;
+      try {
+        const e = JSON.parse(line) as { event?: string; url?: string; port?: number };
+        if (e.event === 'serving' && e.url && e.port) resolve({ url: e.url, port: e.port });
+      } catch {
+        /* not ours */
+      }
+    });
+    void exited.then(() => reject(new Error(`serve host exited before serving: ${stderr}`)));
+  });
+  const base = serving.url.replace(/[#?].*$/, '').replace(/\/$/, '');
+  return {
+    url: base,
+    appUrl: `${base}/#token=${token}`,
+    token,
+    dataDir,
+    port: serving.port,
+    child,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}
