@@ -117,7 +117,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       'expiry interval (ms)',
       86_400_000,
     ),
-    maxOpenAddressesPerPeer: positiveInt(e('MAX_OPEN_ADDRESSES_PER_PEER') ?? '8', 'max open addresses', 10_000),
+    maxOpenAddressesPerPeer: positiveInt(
+      e('MAX_OPEN_ADDRESSES_PER_PEER') ?? '8',
+      'max open addresses',
+      10_000,
+    ),
     maxFrameBytes: 64 * 1024,
     cursorTtlMs: 5 * MINUTE,
     maxCursorsPerKey: 16,

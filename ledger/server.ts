@@ -15,6 +15,20 @@ function epochNs(): number {
 
 const MAX_ECHO = 1024;
 
+/** The frame text cut to at most `max` bytes of UTF-8 (SPEC §3: 1 KiB), never inside a character. */
+function echoOf(text: string, max = MAX_ECHO): string {
+  if (text.length * 3 <= max || Buffer.byteLength(text, 'utf8') <= max) return text;
+  let bytes = 0;
+  let end = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (bytes + n > max) break;
+    bytes += n;
+    end += ch.length;
+  }
+  return text.slice(0, end);
+}
+
 export interface LedgerServer {
   url: string;
   port: number;
@@ -51,19 +65,31 @@ export function handleFrame(ledger: Ledger, text: string, log: Logger, conn: num
     });
   } catch (e) {
     const err =
-      e instanceof ProtocolError ? e : new ProtocolError('INTERNAL', 'the tracker failed to handle the command');
-    if (!(e instanceof ProtocolError)) log.error('internal', { conn, cmd, error: String((e as Error)?.stack ?? e) });
-    log.info('cmd', { conn, cmd: cmd ?? null, ms: +(performance.now() - started).toFixed(3), code: err.code });
+      e instanceof ProtocolError
+        ? e
+        : new ProtocolError('INTERNAL', 'the tracker failed to handle the command');
+    if (!(e instanceof ProtocolError))
+      log.error('internal', { conn, cmd, error: String((e as Error)?.stack ?? e) });
+    log.info('cmd', {
+      conn,
+      cmd: cmd ?? null,
+      ms: +(performance.now() - started).toFixed(3),
+      code: err.code,
+    });
     return JSON.stringify({
       corrToken: corrToken ?? '',
-      data: corrToken ?? text.slice(0, MAX_ECHO),
+      data: corrToken ?? echoOf(text),
       error: err.toWire(),
       exData: { beforeCreate, created: epochNs() },
     });
   }
 }
 
-export async function startLedgerServer(cfg: LedgerConfig, log: Logger, ledger = new Ledger(cfg)): Promise<LedgerServer> {
+export async function startLedgerServer(
+  cfg: LedgerConfig,
+  log: Logger,
+  ledger = new Ledger(cfg),
+): Promise<LedgerServer> {
   const wss = new WebSocketServer({ host: cfg.host, port: cfg.port, maxPayload: cfg.maxFrameBytes });
   await new Promise<void>((resolve, reject) => {
     wss.once('listening', resolve);
@@ -76,11 +102,17 @@ export async function startLedgerServer(cfg: LedgerConfig, log: Logger, ledger =
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (isBinary) {
         ws.send(
-          JSON.stringify({ corrToken: '', data: '', error: new ProtocolError('BAD_FRAME', 'binary frames are not accepted').toWire() }),
+          JSON.stringify({
+            corrToken: '',
+            data: '',
+            error: new ProtocolError('BAD_FRAME', 'binary frames are not accepted').toWire(),
+          }),
         );
         return;
       }
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+      const text = Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.from(data as ArrayBuffer).toString('utf8');
       ws.send(handleFrame(ledger, text, log, conn));
     });
     ws.on('close', (code) => log.info('disconnect', { conn, code }));

@@ -1,5 +1,15 @@
 /** The tracker's RSA key: created once beside the database (mode 0600), reused afterwards, never logged. */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, chmodSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+  chmodSync,
+  statSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { generateRsaKeyPair, parsePrivateKey, publicPemOf } from '../shared/crypto/keys';

@@ -40,7 +40,8 @@ export class Addresses {
     if (kind === 'spend') {
       const tracker = this.trackerRow();
       const tb = balancesOf(tracker);
-      if (tb.amount === 0n) throw new ProtocolError('NO_FUNDS', 'the tracker has no funds left to open a spend address');
+      if (tb.amount === 0n)
+        throw new ProtocolError('NO_FUNDS', 'the tracker has no funds left to open a spend address');
       funded = tb.amount < cfg.amountSpend ? tb.amount : cfg.amountSpend;
       saveBalances(this.store, tracker.address, { ...tb, amount: tb.amount - funded });
     }
@@ -92,33 +93,51 @@ export class Addresses {
     const check = checkAddress(address, kind);
     if (!check.valid) throw new ProtocolError('BAD_ADDRESS', `${kind} address is invalid: ${check.reason}`);
     const row = this.store.getAddress.get(address);
-    if (!row || row.kind !== kind) throw new ProtocolError('ADDRESS_NOT_FOUND', `no ${kind} address ${address}`);
+    if (!row || row.kind !== kind)
+      throw new ProtocolError('ADDRESS_NOT_FOUND', `no ${kind} address ${address}`);
     return row;
   }
 
-  /** An address the signer may change now: open, owned, unexpired. */
+  /**
+   * An address the signer may change now: open, owned, unexpired. SPEC §4 orders the checks
+   * "open, owned, unexpired" for cmd 32/64 but "open, unexpired, owned" for cmd 8 (role payer/payee).
+   */
   usable(kind: PeerAddressKind, address: string, owner: ParsedKey, role = 'signer'): AddressRow {
     const row = this.find(kind, address);
-    if (row.status !== OPEN) throw new ProtocolError('ADDRESS_CLOSED', `${kind} address ${address} is closed`);
+    if (row.status !== OPEN)
+      throw new ProtocolError('ADDRESS_CLOSED', `${kind} address ${address} is closed`);
+    const expiryFirst = role !== 'signer';
+    if (expiryFirst) this.checkUnexpired(kind, row);
     if (row.owner_id !== ownerIdOf(owner)) {
       throw new ProtocolError('NOT_OWNER', `${kind} address ${address} does not belong to the ${role}`);
     }
-    if (this.ctx.now() > row.time_lock) {
-      throw new ProtocolError('EXPIRED', `${kind} address ${address} expired at ${new Date(row.time_lock).toISOString()}`);
-    }
+    if (!expiryFirst) this.checkUnexpired(kind, row);
     return row;
+  }
+
+  private checkUnexpired(kind: PeerAddressKind, row: AddressRow): void {
+    if (this.ctx.now() > row.time_lock) {
+      throw new ProtocolError(
+        'EXPIRED',
+        `${kind} address ${row.address} expired at ${new Date(row.time_lock).toISOString()}`,
+      );
+    }
   }
 
   state(kind: PeerAddressKind, address: string): Record<string, unknown> {
     const row = this.find(kind, address);
-    if (row.status !== OPEN) throw new ProtocolError('ADDRESS_CLOSED', `${kind} address ${address} is closed`);
+    if (row.status !== OPEN)
+      throw new ProtocolError('ADDRESS_CLOSED', `${kind} address ${address} is closed`);
     return addressStateResult(row, this.ctx.trackerPem);
   }
 
   close(kind: PeerAddressKind, signer: ParsedKey, address: string): Record<string, unknown> {
     const row = this.usable(kind, address, signer);
     if (row.open_channels > 0) {
-      throw new ProtocolError('OPEN_CHANNELS', `${kind} address has ${row.open_channels} open transfer channel(s)`);
+      throw new ProtocolError(
+        'OPEN_CHANNELS',
+        `${kind} address has ${row.open_channels} open transfer channel(s)`,
+      );
     }
     const before = balancesOf(row);
     this.settleAndClose(row);

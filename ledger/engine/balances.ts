@@ -54,7 +54,10 @@ export function addressStateResult(row: AddressRow, trackerPem: string): Record<
       quantumVolume: toJsonInteger(b.quantumVolume),
       volume: toJsonInteger(b.volume),
     },
-    limit: { amount: limitAmount(row).toString(), quantumVolume: toJsonInteger(b.quantumVolume + b.plannedBytes) },
+    limit: {
+      amount: limitAmount(row).toString(),
+      quantumVolume: toJsonInteger(b.quantumVolume + b.plannedBytes),
+    },
     price: { amount: row.price_amount, quantumPower: row.price_power },
     pk: trackerPem,
     timeLock: row.time_lock,

@@ -47,7 +47,11 @@ export function adjustCommon(
     fact: next.fact.toString(),
     plan: next.plan.toString(),
   });
-  Object.assign(row, { profit: next.profit.toString(), fact: next.fact.toString(), plan: next.plan.toString() });
+  Object.assign(row, {
+    profit: next.profit.toString(),
+    fact: next.fact.toString(),
+    plan: next.plan.toString(),
+  });
 }
 
 export function commonStateResult(address: string, row: CommonRow | undefined, trackerPem: string) {
@@ -61,4 +65,3 @@ export function commonStateResult(address: string, row: CommonRow | undefined, t
     pk: trackerPem,
   };
 }
-

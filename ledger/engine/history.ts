@@ -2,7 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import { ProtocolError } from '../../shared/protocol/errors';
-import { nextTransactionsMessage, cursorMessage, firstTransactionsMessage, parseWith } from '../../shared/protocol/schemas';
+import {
+  nextTransactionsMessage,
+  cursorMessage,
+  firstTransactionsMessage,
+  parseWith,
+} from '../../shared/protocol/schemas';
 import type { LedgerContext } from './context';
 import { itemOf, type TxRow } from './transactions';
 
@@ -19,7 +24,12 @@ interface Cursor {
   expiresAt: number;
 }
 
-const FILTER_COLUMNS = { tx_type: 't.tx_type', channel_id: 't.contract_id', from: 't.from_address', to: 't.to_address' } as const;
+const FILTER_COLUMNS = {
+  tx_type: 't.tx_type',
+  channel_id: 't.contract_id',
+  from: 't.from_address',
+  to: 't.to_address',
+} as const;
 
 export class History {
   private readonly cursors = new Map<string, Cursor>();
@@ -38,7 +48,9 @@ export class History {
       s = {
         count: this.ctx.db.prepare(`SELECT COUNT(*) AS n ${base}`),
         // The tracker clock never runs backwards, so insertion order is (timestamp, insertion) order.
-        page: this.ctx.db.prepare(`SELECT t.* ${base} ORDER BY p.seq ${ascending ? 'ASC' : 'DESC'} LIMIT ? OFFSET ?`),
+        page: this.ctx.db.prepare(
+          `SELECT t.* ${base} ORDER BY p.seq ${ascending ? 'ASC' : 'DESC'} LIMIT ? OFFSET ?`,
+        ),
       };
       this.statements.set(key, s);
     }
@@ -113,7 +125,8 @@ export class History {
     const now = this.ctx.now();
     this.sweep(now);
     const c = this.cursors.get(id);
-    if (!c || c.ownerId !== ownerId) throw new ProtocolError('CURSOR_NOT_FOUND', `cursor ${id} is unknown or expired`);
+    if (!c || c.ownerId !== ownerId)
+      throw new ProtocolError('CURSOR_NOT_FOUND', `cursor ${id} is unknown or expired`);
     c.expiresAt = now + this.ctx.cfg.cursorTtlMs;
     // Re-insert so that "oldest" for the per-key cap means least recently used.
     this.cursors.delete(id);

@@ -82,7 +82,8 @@ export class Ledger {
   /** First start: the tracker wallet and TX_INIT, once. Later starts: the key must be the same. */
   private initialise(tx: TxWriter): void {
     const { db, trackerPem, trackerAddress, cfg } = this.ctx;
-    const recorded = db.prepare(`SELECT value FROM meta WHERE key = 'tracker_pk'`).get() as { value: string } | undefined;
+    const recorded = db.prepare(`SELECT value FROM meta WHERE key = 'tracker_pk'`).get() as
+      { value: string } | undefined;
     if (recorded) {
       if (recorded.value !== trackerPem) {
         throw new Error(`the key file ${cfg.keyPath} is not the key this database was created with`);
@@ -135,7 +136,9 @@ export class Ledger {
     const { db } = this.ctx;
     if (cmd === Cmd.OPEN_TRANSFER || cmd === Cmd.CLOSE_TRANSFER) {
       const v = verifyDoublePayload(payload);
-      return db.transaction(() => (cmd === Cmd.OPEN_TRANSFER ? this.transfers.open(v) : this.transfers.close(v)))();
+      return db.transaction(() =>
+        cmd === Cmd.OPEN_TRANSFER ? this.transfers.open(v) : this.transfers.close(v),
+      )();
     }
     const v = verifySinglePayload(payload, PEM_MESSAGE_CMDS.includes(cmd));
     const body = v.body ?? {};
@@ -176,7 +179,8 @@ export class Ledger {
       case Cmd.GET_COMMON_STATE: {
         const m = parseWith(addressMessage, body, 'message');
         const check = checkAddress(m.address, 'common');
-        if (!check.valid) throw new ProtocolError('BAD_ADDRESS', `common address is invalid: ${check.reason}`);
+        if (!check.valid)
+          throw new ProtocolError('BAD_ADDRESS', `common address is invalid: ${check.reason}`);
         return db.transaction(() => {
           let row = findCommon(this.store, m.address);
           if (!row && commonAddressesOf(v.payload.pk).includes(m.address)) {

@@ -55,7 +55,8 @@ export class Store {
        status, time_lock, opened_at, open_tx_id)
       VALUES (@channel_id, @from_id, @to_id, @from_address, @to_address, @to_common, @price_tokens, @price_power,
        @planned, @contract, 2, @time_lock, @opened_at, @open_tx_id)`);
-    this.closeChannel = db.prepare(`UPDATE channels SET status = 4, settlement = @settlement, expired = @expired,
+    this.closeChannel =
+      db.prepare(`UPDATE channels SET status = 4, settlement = @settlement, expired = @expired,
       closed_at = @closed_at, close_tx_id = @close_tx_id WHERE channel_id = @channel_id AND status = 2`);
     this.expiredChannels = db.prepare(
       `SELECT * FROM channels WHERE status = 2 AND time_lock < ? ORDER BY time_lock`,

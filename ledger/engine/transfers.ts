@@ -8,7 +8,13 @@ import {
   plannedBytes,
   reservation,
 } from '../../shared/protocol/amounts';
-import { canonicalJson, closeMessage, contractMessage, parseWith, type ContractMessage } from '../../shared/protocol/schemas';
+import {
+  canonicalJson,
+  closeMessage,
+  contractMessage,
+  parseWith,
+  type ContractMessage,
+} from '../../shared/protocol/schemas';
 import { checkAddress, commonAddressesOf } from '../../shared/crypto/address';
 import type { VerifiedDouble } from '../../shared/crypto/signed-payload';
 import { ownerIdOf, type LedgerContext } from './context';
@@ -42,7 +48,11 @@ function contractKey(c: ContractMessage, fromPem: string, toPem: string): string
 }
 
 function figuresKey(f: Figures): string {
-  return canonicalJson({ quantumCount: f.quantumCount.toString(), tokens: f.tokens.toString(), volume: f.volume.toString() });
+  return canonicalJson({
+    quantumCount: f.quantumCount.toString(),
+    tokens: f.tokens.toString(),
+    volume: f.volume.toString(),
+  });
 }
 
 export class Transfers {
@@ -59,13 +69,19 @@ export class Transfers {
     if (!from.valid) throw new ProtocolError('BAD_ADDRESS', `fromAddress: ${from.reason}`);
     const to = checkAddress(c.toAddress);
     if (!to.valid || to.kind === 'spend') {
-      throw new ProtocolError('BAD_ADDRESS', `toAddress: ${to.reason ?? 'must be an income or common address'}`);
+      throw new ProtocolError(
+        'BAD_ADDRESS',
+        `toAddress: ${to.reason ?? 'must be an income or common address'}`,
+      );
     }
     const key = contractKey(c, v.from.pem, v.to.pem);
     const existing = this.store.getChannel.get(c.channelId);
     if (existing) {
       if (existing.contract !== key) {
-        throw new ProtocolError('CHANNEL_CONFLICT', `channel ${c.channelId} exists with a different contract`);
+        throw new ProtocolError(
+          'CHANNEL_CONFLICT',
+          `channel ${c.channelId} exists with a different contract`,
+        );
       }
       return this.openResult(existing);
     }
@@ -112,12 +128,21 @@ export class Transfers {
     }
     const ib = income ? balancesOf(income) : null;
     for (const b of ib ? [sb, ib] : [sb]) {
-      if (b.quantumVolume + b.plannedBytes + bytes > UINT64_MAX || b.amount + b.reserved + reserve > UINT64_MAX) {
+      // limit.amount is amount − reserved on a spend address (bounded by the check above) and
+      // amount + reserved only on an income address: only the latter can overflow.
+      if (
+        b.quantumVolume + b.plannedBytes + bytes > UINT64_MAX ||
+        (b === ib && b.amount + b.reserved + reserve > UINT64_MAX)
+      ) {
         throw new ProtocolError('INSUFFICIENT_LIMIT', 'planned traffic would overflow the 64-bit limits');
       }
     }
 
-    const timeLock = Math.min(now + this.ctx.cfg.transferLifetimeMs, spend.time_lock, income?.time_lock ?? Infinity);
+    const timeLock = Math.min(
+      now + this.ctx.cfg.transferLifetimeMs,
+      spend.time_lock,
+      income?.time_lock ?? Infinity,
+    );
     const fromId = ownerIdOf(v.from);
     const toId = ownerIdOf(v.to);
     const openTxId = this.tx.write({
@@ -166,7 +191,11 @@ export class Transfers {
   }
 
   private openResult(ch: ChannelRow): Record<string, unknown> {
-    return { pk: this.ctx.trackerPem, timeLock: ch.time_lock, lifetime: Math.max(0, ch.time_lock - this.ctx.now()) };
+    return {
+      pk: this.ctx.trackerPem,
+      timeLock: ch.time_lock,
+      lifetime: Math.max(0, ch.time_lock - this.ctx.now()),
+    };
   }
 
   close(v: VerifiedDouble): Record<string, unknown> {
@@ -174,24 +203,44 @@ export class Transfers {
     const ch = this.store.getChannel.get(m.channelId);
     if (!ch) throw new ProtocolError('CHANNEL_NOT_FOUND', `no transfer channel ${m.channelId}`);
     if (contractKey(m, v.from.pem, v.to.pem) !== ch.contract) {
-      throw new ProtocolError('CHANNEL_CONFLICT', `the contract fields differ from those of open channel ${m.channelId}`);
+      throw new ProtocolError(
+        'CHANNEL_CONFLICT',
+        `the contract fields differ from those of open channel ${m.channelId}`,
+      );
     }
-    const figures: Figures = { quantumCount: BigInt(m.quantumCount), tokens: BigInt(m.tokens), volume: BigInt(m.volume) };
+    const figures: Figures = {
+      quantumCount: BigInt(m.quantumCount),
+      tokens: BigInt(m.tokens),
+      volume: BigInt(m.volume),
+    };
     checkSettlement(
-      { priceTokens: BigInt(ch.price_tokens), priceQuantumPower: ch.price_power, plannedQuantumCount: BigInt(ch.planned) },
+      {
+        priceTokens: BigInt(ch.price_tokens),
+        priceQuantumPower: ch.price_power,
+        plannedQuantumCount: BigInt(ch.planned),
+      },
       figures,
     );
     if (ch.status === CLOSED) {
       if (ch.expired) {
-        throw new ProtocolError('EXPIRED', `channel ${ch.channel_id} expired and was settled at zero by the tracker`);
+        throw new ProtocolError(
+          'EXPIRED',
+          `channel ${ch.channel_id} expired and was settled at zero by the tracker`,
+        );
       }
       if (ch.settlement !== figuresKey(figures)) {
-        throw new ProtocolError('CHANNEL_CONFLICT', `channel ${ch.channel_id} was already closed with other figures`);
+        throw new ProtocolError(
+          'CHANNEL_CONFLICT',
+          `channel ${ch.channel_id} was already closed with other figures`,
+        );
       }
       return { pk: this.ctx.trackerPem };
     }
     if (this.ctx.now() > ch.time_lock) {
-      throw new ProtocolError('EXPIRED', `channel ${ch.channel_id} expired at ${new Date(ch.time_lock).toISOString()}`);
+      throw new ProtocolError(
+        'EXPIRED',
+        `channel ${ch.channel_id} expired at ${new Date(ch.time_lock).toISOString()}`,
+      );
     }
     this.settle(ch, figures, false);
     return { pk: this.ctx.trackerPem };

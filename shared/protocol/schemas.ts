@@ -17,7 +17,8 @@ const PRINTABLE = /^[\x20-\x7e]+$/;
 export const uint64String = z
   .string()
   .regex(/^(0|[1-9][0-9]*)$/, 'must be a decimal string')
-  .refine((s) => BigInt(s) <= UINT64_MAX, 'must fit in 64 bits');
+  // zod runs refinements after a failed regex too: BigInt('1e3') would throw (an INTERNAL error).
+  .refine((s) => /^[0-9]+$/.test(s) && BigInt(s) <= UINT64_MAX, 'must fit in 64 bits');
 
 /** A uint64 the original server may send as a string or as a JSON number (SPEC §3). */
 export const lenientUint64 = z.union([

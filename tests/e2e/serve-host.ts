@@ -1,4 +1,4 @@
-/** Starts the served app (`tsx electron/host/cli.ts`, what `npm run serve` runs after building). */
+/** Starts the served app (`node --import tsx electron/host/cli.ts`, what `npm run serve` runs after building). */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,8 +29,18 @@ export async function startServedApp(
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'wt-e2e-'));
   const token = randomBytes(18).toString('base64url');
   const child = spawn(
-    join(root, 'node_modules/.bin/tsx'),
-    ['electron/host/cli.ts', '--port', String(opts.port ?? 0), '--data-dir', dataDir, '--token', token],
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'electron/host/cli.ts',
+      '--port',
+      String(opts.port ?? 0),
+      '--data-dir',
+      dataDir,
+      '--token',
+      token,
+    ],
     { cwd: root, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';

@@ -1,4 +1,4 @@
-/** Starts our tracker the way a user does (`npm run ledger -- …`, i.e. tsx ledger/cli.ts) on a free port. */
+/** Starts our tracker the way a user does (`npm run ledger -- …`: node --import tsx ledger/cli.ts) on a free port. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const tsx = join(root, 'node_modules/.bin/tsx');
 
 export interface LedgerProcess {
   url: string;
@@ -36,6 +35,8 @@ export async function startLedger(opts: StartOptions = {}): Promise<LedgerProces
   const dir = opts.dir ?? tempDir();
   const dbPath = join(dir, 'ledger.sqlite');
   const args = [
+    '--import',
+    'tsx',
     join(root, 'ledger/cli.ts'),
     '--port',
     String(opts.port ?? 0),
@@ -44,13 +45,11 @@ export async function startLedger(opts: StartOptions = {}): Promise<LedgerProces
     ...(opts.expiryIntervalMs ? ['--expiry-interval-ms', String(opts.expiryIntervalMs)] : []),
     ...(opts.args ?? []),
   ];
-  const child = spawn(tsx, args, {
+  // One process, as `npm run ledger` starts it: signals reach the server itself.
+  const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
-    // tsx runs the server in a child node process: a group of its own lets stop() signal both
-    // (SIGKILL to tsx alone would leave the server running and holding the port).
-    detached: true,
   });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
@@ -79,7 +78,7 @@ export async function startLedger(opts: StartOptions = {}): Promise<LedgerProces
     logs,
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      process.kill(-child.pid!, signal);
+      child.kill(signal);
       return exited;
     },
   };

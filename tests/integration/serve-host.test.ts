@@ -1,5 +1,5 @@
 /**
- * The plain-Node host as a user runs it (`tsx electron/host/cli.ts`, i.e. `npm run serve:nobuild`):
+ * The plain-Node host as a user runs it (`node --import tsx electron/host/cli.ts`, i.e. `npm run serve:nobuild`):
  * loopback only, the built renderer with its CSP as a header, no path traversal, exports behind the
  * token, the API bridge behind the token, clean exit on SIGTERM.
  */
@@ -16,7 +16,6 @@ import WebSocket from 'ws';
 import { cspOf } from '../../electron/host/serve';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const tsx = join(root, 'node_modules/.bin/tsx');
 const TOKEN = 'serve-host-test-token-0123456789';
 const PACKAGE_JSON_MARK = '"name": "wallet-tracker"';
 
@@ -92,8 +91,18 @@ describe('npm run serve (plain-Node host)', () => {
     }
     dataDir = mkdtempSync(join(tmpdir(), 'wt-serve-'));
     child = spawn(
-      tsx,
-      [join(root, 'electron/host/cli.ts'), '--port', '0', '--data-dir', dataDir, '--token', TOKEN],
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(root, 'electron/host/cli.ts'),
+        '--port',
+        '0',
+        '--data-dir',
+        dataDir,
+        '--token',
+        TOKEN,
+      ],
       {
         cwd: root,
         env: { ...process.env, WT_SERVE_TOKEN: '' },

@@ -20,7 +20,9 @@ describe('smoke', () => {
     const b = new TestPeer();
     const hs = await client.request(1, a.pemPayload());
     const trackerPem = resultOf<string>(hs);
-    expect(verifyMessage((hs.data as { message: string }).message, (hs.data as { sign: string }).sign, trackerPem)).toBe(true);
+    expect(
+      verifyMessage((hs.data as { message: string }).message, (hs.data as { sign: string }).sign, trackerPem),
+    ).toBe(true);
     const spend = resultOf<{ address: string }>(await client.request(4, a.pemPayload()));
     const income = resultOf<{ address: string }>(await client.request(2, b.pemPayload()));
     const contract = {
@@ -33,9 +35,14 @@ describe('smoke', () => {
     };
     const opened = await client.request(8, twoSigned(a, b, contract));
     expect(opened.error).toBeUndefined();
-    const closed = await client.request(16, twoSigned(a, b, { ...contract, quantumCount: 2, tokens: '2000', volume: 1572864 }));
+    const closed = await client.request(
+      16,
+      twoSigned(a, b, { ...contract, quantumCount: 2, tokens: '2000', volume: 1572864 }),
+    );
     expect(closed.error).toBeUndefined();
-    const s = resultOf<{ current: { amount: string } }>(await client.request(256, a.json({ address: spend.address })));
+    const s = resultOf<{ current: { amount: string } }>(
+      await client.request(256, a.json({ address: spend.address })),
+    );
     expect(s.current.amount).toBe('9000');
     const bad = await client.request(64, b.json({ address: spend.address }));
     expect(errorCodeOf(bad)).toBe('NOT_OWNER');

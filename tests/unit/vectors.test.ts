@@ -14,12 +14,36 @@ import { ProtocolError, PEM_MESSAGE_CMDS, type CmdCode } from '../../shared/prot
 
 /** The verdict table of fixtures/vectors/README.md. */
 const REQUEST_VALID: Record<number, boolean> = {
-  1: true, 2: true, 4: true, 8: false, 16: true, 32: true, 64: true, 128: true, 256: true,
-  512: true, 1024: true, 2048: true, 4096: true, 8192: true,
+  1: true,
+  2: true,
+  4: true,
+  8: false,
+  16: true,
+  32: true,
+  64: true,
+  128: true,
+  256: true,
+  512: true,
+  1024: true,
+  2048: true,
+  4096: true,
+  8192: true,
 };
 const RESPONSE_VALID: Record<number, boolean> = {
-  1: true, 2: false, 4: false, 8: false, 16: true, 32: true, 64: true, 128: true, 256: true,
-  512: true, 1024: true, 2048: true, 4096: true, 8192: true,
+  1: true,
+  2: false,
+  4: false,
+  8: false,
+  16: true,
+  32: true,
+  64: true,
+  128: true,
+  256: true,
+  512: true,
+  1024: true,
+  2048: true,
+  4096: true,
+  8192: true,
 };
 
 /** 1024/2048 carry no pk: their key is the tracker key of 128/256 (items[0].pk). */
@@ -35,14 +59,17 @@ function responseKey(cmd: number, message: string): string {
 describe('documented vectors', () => {
   const vectors = loadVectors();
   it('has all 14 commands', () => {
-    expect(vectors.map((v) => v.cmd)).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192]);
+    expect(vectors.map((v) => v.cmd)).toEqual([
+      1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192,
+    ]);
   });
 
   for (const v of vectors) {
     it(`${v.file}: request signature(s) ${REQUEST_VALID[v.cmd] ? 'valid' : 'invalid'}`, () => {
       if ('fromSign' in v.request) {
         const { message, fromPK, fromSign, toPK, toSign } = v.request as Record<string, string>;
-        const verdict = verifyMessage(message!, fromSign!, fromPK!) && verifyMessage(message!, toSign!, toPK!);
+        const verdict =
+          verifyMessage(message!, fromSign!, fromPK!) && verifyMessage(message!, toSign!, toPK!);
         expect(verdict).toBe(REQUEST_VALID[v.cmd]);
         if (v.cmd === 16) {
           expect(verifyMessage(message!, fromSign!, fromPK!)).toBe(true);
@@ -58,7 +85,8 @@ describe('documented vectors', () => {
     });
 
     it(`${v.file}: response signature ${RESPONSE_VALID[v.cmd] ? 'valid' : 'invalid'}`, () => {
-      const key = v.cmd === 1024 || v.cmd === 2048 ? vector(128).request.pk! : responseKey(v.cmd, v.response.message);
+      const key =
+        v.cmd === 1024 || v.cmd === 2048 ? vector(128).request.pk! : responseKey(v.cmd, v.response.message);
       if (v.cmd === 1024 || v.cmd === 2048) {
         expect(claimedTrackerKey(v.cmd, v.response.message)).toBeNull();
         // The README: valid with the tracker key of 128/256, i.e. items[0].pk.
