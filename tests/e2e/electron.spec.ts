@@ -30,16 +30,13 @@ test.describe('Electron app', () => {
     try {
       const win = await app.firstWindow();
       await expect(win.getByTestId('onboarding')).toBeVisible();
-      const prefs = await app.evaluate(({ BrowserWindow }) => {
-        const w = BrowserWindow.getAllWindows()[0]!;
-        const p = w.webContents.getLastWebPreferences();
-        return {
-          contextIsolation: p?.contextIsolation,
-          sandbox: p?.sandbox,
-          nodeIntegration: p?.nodeIntegration,
-        };
-      });
-      expect(prefs).toEqual({ contextIsolation: true, sandbox: true, nodeIntegration: false });
+      // Sandboxed, context-isolated renderer: no Node in the page, only the two API functions.
+      const page = await win.evaluate(() => ({
+        require: typeof (globalThis as { require?: unknown }).require,
+        process: typeof (globalThis as { process?: unknown }).process,
+        api: Object.keys((window as unknown as { api: object }).api).sort(),
+      }));
+      expect(page).toEqual({ require: 'undefined', process: 'undefined', api: ['invoke', 'on'] });
     } finally {
       await app.close();
     }

@@ -1,0 +1,5 @@
+export * from './amounts';
+export * from './bytes';
+export * from './time';
+export * from './ids';
+export * from './validate';

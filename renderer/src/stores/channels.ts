@@ -1,0 +1,157 @@
+import { defineStore } from 'pinia';
+import { computed, ref, watch } from 'vue';
+import type {
+  ChannelDraft,
+  ChannelPreview,
+  ChannelView,
+  ClosePreview,
+  FileReview,
+  TextFile,
+} from '../../../shared/api/models';
+import { transport } from './transport';
+import { useSessionStore } from './session';
+
+function upsert(list: ChannelView[], c: ChannelView): ChannelView[] {
+  const i = list.findIndex((x) => x.channelId === c.channelId);
+  if (i < 0) return [...list, c];
+  const copy = list.slice();
+  copy[i] = c;
+  return copy;
+}
+
+/** Open channels first (soonest expiry first), then the rest newest first. */
+export function sortChannels(list: readonly ChannelView[]): ChannelView[] {
+  return list.slice().sort((a, b) => {
+    const ao = a.state === 'open' ? 0 : 1;
+    const bo = b.state === 'open' ? 0 : 1;
+    if (ao !== bo) return ao - bo;
+    if (ao === 0) return a.timeLock - b.timeLock;
+    return (b.closedAt ?? b.openedAt) - (a.closedAt ?? a.openedAt);
+  });
+}
+
+export const useChannelsStore = defineStore('channels', () => {
+  const session = useSessionStore();
+  const list = ref<ChannelView[]>([]);
+  const loading = ref(false);
+  const refreshing = ref(false);
+  const error = ref<unknown>(null);
+
+  const sorted = computed(() => sortChannels(list.value));
+  const open = computed(() => list.value.filter((c) => c.state === 'open'));
+
+  function identityId(): string {
+    const id = session.activeIdentityId;
+    if (!id) throw Object.assign(new Error('no active identity'), { code: 'NO_IDENTITY' });
+    return id;
+  }
+
+  function remember(c: ChannelView): ChannelView {
+    if (c.identityId === session.activeIdentityId || c.role === 'both') list.value = upsert(list.value, c);
+    return c;
+  }
+
+  async function load(): Promise<void> {
+    const id = identityId();
+    loading.value = true;
+    error.value = null;
+    try {
+      const channels = await transport().invoke('channels.list', { identityId: id });
+      if (session.activeIdentityId === id) list.value = channels;
+    } catch (e) {
+      error.value = e;
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  async function refresh(): Promise<void> {
+    const id = identityId();
+    refreshing.value = true;
+    try {
+      const channels = await transport().invoke('channels.refresh', { identityId: id });
+      if (session.activeIdentityId === id) list.value = channels;
+    } finally {
+      refreshing.value = false;
+    }
+  }
+
+  function preview(draft: ChannelDraft, payerIdentityId = identityId()): Promise<ChannelPreview> {
+    return transport().invoke('channels.preview', { identityId: payerIdentityId, draft });
+  }
+
+  async function openLocal(payerId: string, payeeId: string, draft: ChannelDraft): Promise<ChannelView> {
+    return remember(await transport().invoke('channels.openLocal', { payerId, payeeId, draft }));
+  }
+
+  function createOffer(args: {
+    identityId: string;
+    counterpartyPK: string;
+    draft: ChannelDraft;
+    role: 'payer' | 'payee';
+  }): Promise<TextFile> {
+    return transport().invoke('channels.createOffer', args);
+  }
+
+  function previewClose(channelId: string, volume: string): Promise<ClosePreview> {
+    return transport().invoke('channels.previewClose', { channelId, volume });
+  }
+
+  async function closeLocal(channelId: string, volume: string): Promise<ChannelView> {
+    return remember(await transport().invoke('channels.closeLocal', { channelId, volume }));
+  }
+
+  function createReceipt(channelId: string, volume: string, id = identityId()): Promise<TextFile> {
+    return transport().invoke('channels.createReceipt', { identityId: id, channelId, volume });
+  }
+
+  function reviewFile(content: string): Promise<FileReview> {
+    return transport().invoke('channels.reviewFile', { content });
+  }
+
+  function countersign(content: string, id: string): Promise<TextFile> {
+    return transport().invoke('channels.countersign', { content, identityId: id });
+  }
+
+  async function submitFile(content: string): Promise<ChannelView> {
+    return remember(await transport().invoke('channels.submitFile', { content }));
+  }
+
+  function bindEvents(): () => void {
+    const off = transport().on('channels.changed', (p) => {
+      if (p.identityId === session.activeIdentityId) list.value = p.channels;
+    });
+    const stop = watch(
+      () => session.activeIdentityId,
+      (id) => {
+        list.value = [];
+        if (id) void load();
+      },
+    );
+    return () => {
+      off();
+      stop();
+    };
+  }
+
+  return {
+    list,
+    sorted,
+    open,
+    loading,
+    refreshing,
+    error,
+    load,
+    refresh,
+    preview,
+    openLocal,
+    createOffer,
+    previewClose,
+    closeLocal,
+    createReceipt,
+    reviewFile,
+    countersign,
+    submitFile,
+    bindEvents,
+  };
+});

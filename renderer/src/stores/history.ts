@@ -1,0 +1,171 @@
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef, triggerRef, watch } from 'vue';
+import type { ChartPoint, HistoryFilter, HistoryItem, SyncStatus } from '../../../shared/api/models';
+import { transport } from './transport';
+import { useSessionStore } from './session';
+
+export const PAGE_SIZE = 200;
+
+/** Drops empty parts so the request carries only what the user set. */
+export function cleanFilter(f: HistoryFilter): HistoryFilter {
+  const out: HistoryFilter = {};
+  if (f.types && f.types.length > 0) out.types = [...f.types].sort((a, b) => a - b);
+  if (f.address?.trim()) out.address = f.address.trim();
+  if (f.channelId?.trim()) out.channelId = f.channelId.trim();
+  if (f.search?.trim()) out.search = f.search.trim();
+  if (f.fromTime !== undefined && Number.isFinite(f.fromTime)) out.fromTime = f.fromTime;
+  if (f.toTime !== undefined && Number.isFinite(f.toTime)) out.toTime = f.toTime;
+  return out;
+}
+
+export const useHistoryStore = defineStore('history', () => {
+  const session = useSessionStore();
+  /** Rows in display order (newest first). Shallow: 200,000 rows must not become deep proxies. */
+  const items = shallowRef<HistoryItem[]>([]);
+  const next = ref<string | null>(null);
+  const total = ref(0);
+  const done = ref(false);
+  const loading = ref(false);
+  const error = ref<unknown>(null);
+  const filter = ref<HistoryFilter>({});
+  const syncStatus = ref<SyncStatus | null>(null);
+  const syncing = computed(() => !!syncStatus.value?.running);
+  const chart = ref<ChartPoint[]>([]);
+  const chartLoading = ref(false);
+  /** Bumped on every reset so a page that arrives for an older filter or identity is dropped. */
+  let generation = 0;
+
+  function identityId(): string {
+    const id = session.activeIdentityId;
+    if (!id) throw Object.assign(new Error('no active identity'), { code: 'NO_IDENTITY' });
+    return id;
+  }
+
+  /** Starts over from the newest page with the given filter. */
+  async function reset(f: HistoryFilter = filter.value): Promise<void> {
+    generation++;
+    filter.value = cleanFilter(f);
+    items.value = [];
+    next.value = null;
+    total.value = 0;
+    done.value = false;
+    loading.value = false;
+    error.value = null;
+    await loadMore();
+  }
+
+  /** Fetches the next page from the cache (keyset cursor), once at a time. */
+  async function loadMore(): Promise<void> {
+    if (loading.value || done.value || !session.activeIdentityId) return;
+    const gen = generation;
+    const id = identityId();
+    loading.value = true;
+    try {
+      const page = await transport().invoke('history.query', {
+        identityId: id,
+        filter: filter.value,
+        after: next.value,
+        limit: PAGE_SIZE,
+      });
+      if (gen !== generation) return;
+      items.value.push(...page.items);
+      triggerRef(items);
+      next.value = page.next;
+      total.value = page.total;
+      done.value = page.next === null;
+    } catch (e) {
+      if (gen === generation) error.value = e;
+    } finally {
+      if (gen === generation) loading.value = false;
+    }
+  }
+
+  async function sync(): Promise<SyncStatus> {
+    const s = await transport().invoke('history.sync', { identityId: identityId() });
+    syncStatus.value = s;
+    return s;
+  }
+
+  async function loadSyncStatus(): Promise<void> {
+    const id = session.activeIdentityId;
+    if (!id) return;
+    try {
+      const s = await transport().invoke('history.syncStatus', { identityId: id });
+      if (id === session.activeIdentityId) syncStatus.value = s;
+    } catch {
+      // the status bar shows "never synced"; nothing else depends on it
+    }
+  }
+
+  function item(txId: string) {
+    return transport().invoke('history.item', { identityId: identityId(), txId });
+  }
+
+  function exportCsv() {
+    return transport().invoke('history.exportCsv', { identityId: identityId(), filter: filter.value });
+  }
+
+  async function loadChart(buckets = 30): Promise<void> {
+    const id = identityId();
+    chartLoading.value = true;
+    try {
+      const points = await transport().invoke('history.chart', { identityId: id, buckets });
+      if (id === session.activeIdentityId) chart.value = points;
+    } finally {
+      chartLoading.value = false;
+    }
+  }
+
+  function bindEvents(): () => void {
+    const off = transport().on('sync.progress', (s) => {
+      if (s.identityId !== session.activeIdentityId) return;
+      const wasRunning = !!syncStatus.value?.running;
+      syncStatus.value = s;
+      // A finished sync that brought new rows: show them from the top.
+      if (wasRunning && !s.running && s.added > 0) {
+        void reset();
+        void loadChart().catch(() => undefined);
+      }
+    });
+    const stop = watch(
+      () => session.activeIdentityId,
+      (id) => {
+        generation++;
+        items.value = [];
+        next.value = null;
+        total.value = 0;
+        done.value = false;
+        loading.value = false;
+        chart.value = [];
+        syncStatus.value = null;
+        if (id) void loadSyncStatus();
+      },
+    );
+    return () => {
+      off();
+      stop();
+    };
+  }
+
+  return {
+    items,
+    next,
+    total,
+    done,
+    loading,
+    error,
+    filter,
+    syncStatus,
+    syncing,
+    chart,
+    chartLoading,
+    reset,
+    loadMore,
+    sync,
+    loadSyncStatus,
+    item,
+    exportCsv,
+    loadChart,
+    bindEvents,
+  };
+});
