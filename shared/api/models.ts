@@ -66,6 +66,8 @@ export const addressView = z.object({
   quantumVolume: decimal,
   limitQuantumVolume: decimal,
   volume: decimal,
+  /** Open transfer channels on this address known to this app. */
+  openChannels: z.number().int().nonnegative(),
   priceAmount: decimal,
   pricePower: z.number().int(),
   timeLock: z.number(),
@@ -97,6 +99,10 @@ export const channelView = z.object({
   toAddress: z.string(),
   fromPK: z.string(),
   toPK: z.string(),
+  fromFingerprint: z.string(),
+  toFingerprint: z.string(),
+  /** The local identity on the other side of the channel, or null when the counterparty is remote. */
+  counterpartyIdentityId: z.string().nullable(),
   priceTokens: decimal,
   pricePower: z.number().int(),
   plannedQuantumCount: decimal,

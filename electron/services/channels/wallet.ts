@@ -98,6 +98,7 @@ export class Wallet {
       quantumVolume: s.quantumVolume,
       limitQuantumVolume: s.limitQuantumVolume,
       volume: s.volume,
+      openChannels: prev?.openChannels ?? 0,
       priceAmount: s.priceAmount,
       pricePower: s.pricePower,
       timeLock: s.timeLock,
@@ -137,9 +138,13 @@ export class Wallet {
   listAddresses(identityId: string): AddressView[] {
     const scope = this.d.scopeOf(identityId);
     if (!scope) return [];
+    const open = this.d.store.listChannels(scope).filter((c) => c.state === 'open');
     return this.d.store
       .listAddresses(scope)
-      .map((v) => this.withStatus(v))
+      .map((v) => ({
+        ...this.withStatus(v),
+        openChannels: open.filter((c) => c.fromAddress === v.address || c.toAddress === v.address).length,
+      }))
       .sort((a, b) => (b.openedAt ?? 0) - (a.openedAt ?? 0));
   }
 
@@ -370,6 +375,9 @@ export class Wallet {
         toAddress: c.toAddress,
         fromPK: c.fromPK,
         toPK: c.toPK,
+        fromFingerprint: fingerprintOf(c.fromPK),
+        toFingerprint: fingerprintOf(c.toPK),
+        counterpartyIdentityId: role === 'both' ? who.id : ((role === 'payer' ? payee : payer)?.id ?? null),
         priceTokens: c.priceTokens,
         pricePower: c.priceQuantumPower,
         plannedQuantumCount: String(c.plannedQuantumCount),

@@ -1,23 +1,9 @@
 /** Errors of the tracker client: the tracker's §8 codes plus the client's own transport codes. */
 import { isErrorCode, type ErrorCode } from '../../../shared/protocol/errors';
 
-/** Codes the client raises itself (never sent by a tracker). */
-export const CLIENT_ERROR_CODES = [
-  /** No answer within the request timeout (outcome unknown for writes). */
-  'TIMEOUT',
-  /** The connection dropped while a non-repeatable write was in flight: outcome unknown. */
-  'CONNECTION_LOST',
-  /** A response whose signature or tracker key does not match the pinned key: never used as data. */
-  'BAD_RESPONSE_SIGNATURE',
-  /** The tracker at this URL answers with another key; the user must accept it first. */
-  'KEY_CHANGED',
-  /** The session is stopped (or was never started). */
-  'OFFLINE',
-  /** A response that is not what the command returns (shape, JSON, wrong address, …). */
-  'BAD_RESPONSE',
-  /** An error frame whose text carries no §8 code (the original server's plain-text errors). */
-  'TRACKER_ERROR',
-] as const;
+import { CLIENT_ERROR_CODES } from '../../../shared/api/errors';
+
+export { CLIENT_ERROR_CODES };
 
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
 export type TrackerErrorCode = ErrorCode | ClientErrorCode;

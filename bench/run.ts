@@ -1,0 +1,73 @@
+/**
+ * `npm run bench`: every benchmark of the project, written to docs/benchmarks.md with the machine
+ * and the date. Targets are stated beside the numbers; no test depends on them.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem, platform, release } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+type Results = Record<string, string | number>;
+
+interface Section {
+  title: string;
+  target: string;
+  run(): Promise<Results>;
+}
+
+const sections: Section[] = [
+  {
+    title: 'Tracker: signed commands per second on loopback',
+    target: 'reads ≥ 70 % of the crypto floor (one RSA-2048 sign + verify per request) on one core',
+    run: async () => (await import('./ledger.bench')).benchLedger(),
+  },
+  {
+    title: 'History cache: sync throughput, page reads, memory',
+    target: 'a cached page read < 5 ms at offset 0 and at 100,000 with 200,000 cached items',
+    run: async () => (await import('./history.bench')).benchHistory(),
+  },
+  {
+    title: 'API round trip of a state read through each transport',
+    target: 'no target: the app layers beside the bare WebSocket round trip',
+    run: async () => (await import('./transport.bench')).benchTransports(),
+  },
+  {
+    title: 'Renderer in Chromium: history scrolling, load to interactive, heap',
+    target: 'p95 frame time ≤ 16.7 ms while scrolling 200,000 rows',
+    run: async () => (await import('./renderer.bench')).benchRenderer(),
+  },
+];
+
+function table(r: Results): string {
+  return ['| measure | value |', '|---|---|', ...Object.entries(r).map(([k, v]) => `| ${k} | ${v} |`)].join(
+    '\n',
+  );
+}
+
+const only = process.argv.slice(2);
+const out: string[] = [
+  '# Benchmarks',
+  '',
+  `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}.`,
+  '',
+  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.version}.`,
+  '',
+];
+let failed = 0;
+for (const s of sections) {
+  if (only.length && !only.some((o) => s.title.toLowerCase().includes(o.toLowerCase()))) continue;
+  process.stdout.write(`\n== ${s.title}\n`);
+  out.push(`## ${s.title}`, '', `Target: ${s.target}.`, '');
+  try {
+    const r = await s.run();
+    console.log(r);
+    out.push(table(r), '');
+  } catch (e) {
+    failed++;
+    console.error(`   failed: ${(e as Error).message}`);
+    out.push(`Not measured in this run: ${(e as Error).message}`, '');
+  }
+}
+const target = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
+if (!only.length) writeFileSync(target, `${out.join('\n')}\n`);
+console.log(only.length ? '\n(partial run: docs/benchmarks.md not rewritten)' : `\nwritten: ${target}`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,54 @@
+/**
+ * Every error code the renderer can receive from an API call: the tracker's (SPEC §8), the tracker
+ * client's, and the app's own. The renderer translates each; a test checks none is missing.
+ */
+import { ERROR_CODES } from '../protocol/errors';
+
+/** Raised by the tracker client itself (never sent by a tracker). */
+export const CLIENT_ERROR_CODES = [
+  /** No answer within the request timeout (outcome unknown for writes). */
+  'TIMEOUT',
+  /** The connection dropped while a non-repeatable write was in flight: outcome unknown. */
+  'CONNECTION_LOST',
+  /** A response whose signature or tracker key does not match the pinned key: never used as data. */
+  'BAD_RESPONSE_SIGNATURE',
+  /** The tracker at this URL answers with another key; the user must accept it first. */
+  'KEY_CHANGED',
+  /** The session is stopped (or was never started). */
+  'OFFLINE',
+  /** A response that is not what the command returns (shape, JSON, wrong address, …). */
+  'BAD_RESPONSE',
+  /** An error frame whose text carries no §8 code (the original server's plain-text errors). */
+  'TRACKER_ERROR',
+] as const;
+
+/** Raised by the main process's services and transports. */
+export const APP_ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'UNKNOWN_METHOD',
+  'INTERNAL',
+  'UNTRUSTED_SENDER',
+  'BAD_REQUEST',
+  'BUSY',
+  'LOCKED',
+  'WRONG_PASSPHRASE',
+  'PASSPHRASE_REQUIRED',
+  'DUPLICATE_IDENTITY',
+  'IDENTITY_NOT_FOUND',
+  'PROFILE_NOT_FOUND',
+  'NO_TRACKER',
+  'NO_KEY_CHANGE',
+  'EMBEDDED_FAILED',
+  'BAD_FILE',
+  'INCOMPLETE_FILE',
+  'NOT_A_PARTY',
+  'NOT_LOCAL',
+  /** From the history cache: a malformed page cursor or query. */
+  'BAD_CURSOR',
+  'BAD_ARGUMENT',
+  'CACHE_VERSION',
+] as const;
+
+export const API_ERROR_CODES: readonly string[] = [
+  ...new Set<string>([...ERROR_CODES, ...CLIENT_ERROR_CODES, ...APP_ERROR_CODES]),
+];
