@@ -42,6 +42,7 @@ export default defineConfig(
       'test-results/',
       'coverage/',
       'tests/fixtures/',
+      '.scratch/',
     ],
   },
   js.configs.recommended,
