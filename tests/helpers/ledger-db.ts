@@ -9,77 +9,14 @@ import { hashBody } from '../../shared/crypto/address';
 import { verifyMessage } from '../../shared/crypto/sign';
 import { canonicalJson } from '../../shared/protocol/schemas';
 import { toJsonInteger } from '../../shared/protocol/amounts';
+import type { AddressRow, ChannelRow, CommonRow } from '../../ledger/engine/rows';
+import type { TxRow } from '../../ledger/engine/transactions';
 
-export interface AddressRowView {
-  address: string;
-  kind: 'tracker' | 'spend' | 'income';
-  owner_id: string;
-  owner_pk: string;
-  status: number;
-  opened_at: number;
-  time_lock: number;
-  amount: string;
-  quantum_volume: string;
-  volume: string;
-  reserved: string;
-  planned_bytes: string;
-  price_amount: string;
-  price_power: number;
-  open_channels: number;
-  open_tx_id: string;
-  closed_at: number | null;
-}
-
-export interface ChannelRowView {
-  channel_id: string;
-  from_id: string;
-  to_id: string;
-  from_address: string;
-  to_address: string;
-  to_common: number;
-  price_tokens: string;
-  price_power: number;
-  planned: string;
-  contract: string;
-  status: number;
-  time_lock: number;
-  opened_at: number;
-  open_tx_id: string;
-  settlement: string | null;
-  expired: number;
-  closed_at: number | null;
-  close_tx_id: string | null;
-}
-
-export interface CommonRowView {
-  address: string;
-  owner_id: string;
-  owner_pk: string;
-  profit: string;
-  fact: string;
-  plan: string;
-}
-
-export interface TxRowView {
-  seq: number;
-  tx_id: string;
-  parent_tx_id: string;
-  tx_type: number;
-  from_address: string;
-  to_address: string;
-  amount: string;
-  volume: string;
-  quantum_count: string;
-  contract_id: string;
-  price_amount: string;
-  price_quantum_power: number;
-  planned_quantum_count: string;
-  timelock: number;
-  timestamp: number;
-  status: number;
-  version: string;
-  sign: string;
-}
+/** The tracker's row shapes (the tables are the tracker's own: the types come from there). */
+export type AddressRowView = AddressRow;
+export type ChannelRowView = ChannelRow;
+export type CommonRowView = CommonRow;
+export type TxRowView = TxRow;
 
 export interface Fingerprint {
   txCount: number;
