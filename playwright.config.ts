@@ -9,6 +9,8 @@ export const CHROMIUM = process.env.WT_CHROMIUM ?? '/usr/bin/chromium';
 export default defineConfig({
   testDir: 'tests/e2e',
   testMatch: '**/*.spec.ts',
+  // Builds out/ when it is missing or older than the renderer's sources.
+  globalSetup: './tests/e2e/global-setup.ts',
   fullyParallel: false,
   workers: 1,
   retries: 0,

@@ -1,6 +1,6 @@
 /** Starts the served app (`node --import tsx electron/host/cli.ts`, what `npm run serve` runs after building). */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +58,10 @@ export async function startServedApp(
       }
     });
     void exited.then(() => reject(new Error(`serve host exited before serving: ${stderr}`)));
+  }).catch((e: unknown) => {
+    // A folder made here for a host that never served is removed again.
+    if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw e;
   });
   const base = serving.url.replace(/[#?].*$/, '').replace(/\/$/, '');
   return {

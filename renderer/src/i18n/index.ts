@@ -13,7 +13,7 @@ export function detectLocale(languages: readonly string[] = navigator.languages)
 }
 
 export function createAppI18n(locale: AppLocale = detectLocale()) {
-  return createI18n<[MessageSchema], AppLocale>({
+  return createI18n<[MessageSchema], AppLocale, false>({
     legacy: false,
     locale,
     fallbackLocale: 'en',

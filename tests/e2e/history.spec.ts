@@ -1,0 +1,194 @@
+/**
+ * History on the served app against a standalone tracker: the test generates a private key, the
+ * user imports it on first run, and the test, holding the same key, writes a few hundred real
+ * transactions for it over the bare protocol. Then: sync, scroll the virtual list to the end,
+ * filter, export CSV, and the chart.
+ */
+import { test, expect, type Page } from '@playwright/test';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServedApp, type ServedApp } from './serve-host';
+import { startLedger, type LedgerProcess } from '../helpers/ledger-process';
+import { TestPeer } from '../helpers/raw-client';
+import { generateRsaKeyPair } from '../../shared/crypto/keys';
+import { generateTraffic, type TrafficCounts } from './traffic';
+import {
+  PASSPHRASE,
+  addTrackerOnboarding,
+  downloadOf,
+  expectOnline,
+  nav,
+  removeDirs,
+  screenshot,
+  watchErrors,
+} from './app-helpers';
+
+const ROUNDS = 10;
+const INCOMES_PER_ROUND = 30;
+
+test.describe.serial('history: sync, scroll, filter, export, chart', () => {
+  let ledger: LedgerProcess;
+  let app: ServedApp;
+  let page: Page;
+  let errors: string[];
+  let traffic: TrafficCounts;
+  const pair = generateRsaKeyPair();
+  const peer = new TestPeer(pair);
+
+  const count = () => page.getByTestId('history-count');
+  const rows = () => page.getByTestId('history-row');
+  /** Some pages of `total` loaded (how many depends on where the list is scrolled). */
+  const ofTotal = (total: number) => new RegExp(`^\\s*[\\d,]+ of ${total.toLocaleString('en-US')} loaded`);
+  const loaded = (n: number, total = n) =>
+    new RegExp(`^\\s*${n.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} loaded`);
+
+  test.beforeAll(async () => {
+    // The tracker fsyncs every transaction: on tmpfs a few hundred take a second.
+    const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'wt-e2e-ledger-'));
+    ledger = await startLedger({ dir, env: { TLPRT_LEDGER_MAX_OPEN_ADDRESSES_PER_PEER: '10000' } });
+    app = await startServedApp();
+  });
+  test.afterAll(async () => {
+    await page?.close();
+    await app?.stop();
+    await ledger?.stop();
+    removeDirs(app?.dataDir, ledger?.dir);
+  });
+
+  test('first run with an imported PEM key, connected to a remote tracker', async ({ browser }) => {
+    page = await browser.newPage();
+    errors = watchErrors(page);
+    await page.goto(app.appUrl);
+    await page.getByTestId('onboarding-mode-import').click();
+    const form = 'onboarding-import-form';
+    await page.getByTestId(`${form}-name`).fill('Imported');
+    await page.getByTestId(`${form}-pem`).fill(pair.privatePem);
+    await page.getByTestId(`${form}-passphrase`).fill(PASSPHRASE);
+    await page.getByTestId(`${form}-confirm`).fill(PASSPHRASE);
+    await page.getByTestId(`${form}-submit`).click();
+    await expect(page.getByTestId('onboarding').getByText('Imported', { exact: true })).toBeVisible();
+    await addTrackerOnboarding(page, 'Standalone tracker', ledger.url);
+    await page.getByTestId('onboarding-connect').click();
+    await expectOnline(page);
+    // The identity is the test's key: same common address.
+    await expect(page.getByTestId('common-address')).toHaveText(peer.commonAddress);
+  });
+
+  test('a few hundred transactions: sync, then scroll the virtual list to the oldest', async () => {
+    traffic = await generateTraffic(ledger.url, peer, {
+      rounds: ROUNDS,
+      incomesPerRound: INCOMES_PER_ROUND,
+      pauseMs: 150,
+    });
+    expect(traffic.total).toBe(1 + ROUNDS * (INCOMES_PER_ROUND + INCOMES_PER_ROUND / 3 + 2));
+
+    await nav(page, 'history');
+    await page.getByTestId('history-sync').click();
+    // The first page (200 rows) is loaded from the cache; the total is every synced item.
+    await expect(count()).toHaveText(loaded(200, traffic.total), { timeout: 30_000 });
+    await expect(page.getByTestId('status-sync')).toHaveText(/^History synced /);
+    // Virtual: only the rows on screen (and a few more) exist in the DOM.
+    const rendered = await rows().count();
+    expect(rendered).toBeGreaterThan(5);
+    expect(rendered).toBeLessThan(60);
+    // Newest first: the last channel close is on top.
+    await expect(rows().first()).toHaveAttribute('data-index', '0');
+    await expect(rows().first()).toContainText('Close channel');
+    await screenshot(page, 'history');
+
+    // Scroll to the end: pages load as the end comes near, until every item is there.
+    const scroller = page.getByTestId('history-scroller');
+    await expect(async () => {
+      await scroller.evaluate((el) => el.scrollBy(0, el.scrollHeight));
+      await expect(count()).toHaveText(loaded(traffic.total), { timeout: 1000 });
+    }).toPass({ timeout: 30_000 });
+    await scroller.evaluate((el) => el.scrollBy(0, el.scrollHeight));
+    const last = page.locator(`[data-testid="history-row"][data-index="${traffic.total - 1}"]`);
+    await expect(last).toBeVisible();
+    // The oldest item of this key: its spend address, opened before everything else.
+    await expect(last).toContainText('Open spend');
+    expect(await rows().count()).toBeLessThan(60);
+
+    // Keyboard: Home goes back to the newest row, Enter opens its details.
+    await last.focus();
+    await page.keyboard.press('Home');
+    await expect(page.locator('[data-testid="history-row"][data-index="0"]')).toBeFocused();
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('history-detail')).toBeVisible();
+    await expect(page.getByTestId('detail-signature')).toHaveAttribute('data-state', 'valid');
+    await page.getByTestId('history-detail-close').click();
+    await expect(page.getByTestId('history-detail')).toBeHidden();
+  });
+
+  test('filters: by type, by address, by channel, cleared again', async () => {
+    const closedIncomes = traffic.byType[64]!;
+    await page.getByTestId('history-type-64').check();
+    await expect(count()).toHaveText(loaded(closedIncomes));
+    for (const text of await rows().allTextContents()) expect(text).toContain('Close income');
+
+    await page.getByTestId('history-type-16').check();
+    await expect(count()).toHaveText(loaded(closedIncomes + ROUNDS));
+    await page.getByTestId('history-clear').click();
+    await expect(page.getByTestId('history-type-64')).not.toBeChecked();
+    await expect(count()).toHaveText(ofTotal(traffic.total));
+
+    // One income address: its open and its close.
+    await page.getByTestId('history-address').fill(traffic.closedIncomes[0]!);
+    await expect(count()).toHaveText(loaded(2));
+    await expect(rows().nth(0)).toContainText('Close income');
+    await expect(rows().nth(1)).toContainText('Open income');
+    await page.getByTestId('history-clear').click();
+
+    // One channel: its open and its close.
+    await page.getByTestId('history-channel').fill(traffic.channels[3]!.channelId);
+    await expect(count()).toHaveText(loaded(2));
+    await expect(rows().nth(0)).toContainText('Close channel');
+    await expect(rows().nth(1)).toContainText('Open channel');
+
+    // Nothing matches: the empty state.
+    await page.getByTestId('history-channel').fill('no-such-channel');
+    await expect(page.getByTestId('history-empty')).toBeVisible();
+    await page.getByTestId('history-clear').click();
+    await expect(count()).toHaveText(ofTotal(traffic.total));
+  });
+
+  test('CSV export of the filtered rows, downloaded through the link', async () => {
+    await page.getByTestId('history-type-16').check();
+    await expect(count()).toHaveText(loaded(ROUNDS));
+    await page.getByTestId('history-export').click();
+    await expect(page.getByTestId('history-export-result')).toContainText(`Exported ${ROUNDS} rows`);
+    const csv = await downloadOf(page, () => page.getByTestId('history-export-link').click());
+    expect(csv.name).toMatch(/\.csv$/);
+    const lines = csv.text.trim().split(/\r?\n/);
+    expect(lines).toHaveLength(1 + ROUNDS);
+    expect(lines[0]).toMatch(/tx_?id/i);
+    for (const c of traffic.channels) expect(csv.text).toContain(c.channelId);
+    // Every settled amount is in the file.
+    expect(lines.slice(1).every((l) => l.includes('1000'))).toBe(true);
+
+    // Without a filter: every cached item.
+    await page.getByTestId('history-clear').click();
+    await page.getByTestId('history-export').click();
+    await expect(page.getByTestId('history-export-result')).toContainText(`Exported ${traffic.total} rows`);
+  });
+
+  test('chart: earnings and paid traffic of the synced items', async () => {
+    const chart = page.getByTestId('history-chart');
+    await expect(chart.locator('svg')).toBeVisible();
+    await expect(chart.locator('rect')).toHaveCount(30);
+    // Ten channels closed at 1,000 atoms each: 1 TP earned, and the same traffic paid by this key.
+    const paid = traffic.channels.reduce((s, c) => s + c.volume, 0);
+    await expect(chart).toContainText('Total earned 1 TP');
+    expect(paid).toBeGreaterThan(0);
+    const barHeights = await chart
+      .locator('rect')
+      .evaluateAll((rects) => rects.map((r) => Number(r.getAttribute('height'))));
+    expect(barHeights.filter((h) => h > 0).length).toBeGreaterThan(1);
+    await page.getByTestId('history-chart-toggle').click();
+    await expect(chart).toBeHidden();
+    await page.getByTestId('history-chart-toggle').click();
+    await expect(chart).toBeVisible();
+    expect(errors).toEqual([]);
+  });
+});

@@ -1,0 +1,236 @@
+/**
+ * The wallet on one served app and its embedded tracker (default economics: a spend address holds
+ * 11,000 atoms at 1,100 atoms per MiB, an income address asks at least 900 per MiB): open spend and
+ * income addresses, a transfer channel between two local identities opened and closed, closing the
+ * addresses. Two identities (Alice pays, Bob earns) in one data folder.
+ */
+import { test, expect, type Locator, type Page } from '@playwright/test';
+import { startServedApp, type ServedApp } from './serve-host';
+import {
+  addIdentityInSettings,
+  firstRun,
+  nav,
+  openAddress,
+  removeDirs,
+  screenshot,
+  useIdentity,
+  watchErrors,
+} from './app-helpers';
+
+const MiB = 2 ** 20;
+
+/** Unfolds the closed-addresses section (a <details> that keeps its state while the view lives). */
+async function showClosed(page: Page): Promise<void> {
+  const section = page.getByTestId('closed-section');
+  if (!(await section.evaluate((d) => (d as HTMLDetailsElement).open))) {
+    await page.getByTestId('closed-toggle').click();
+  }
+  await expect(section).toHaveAttribute('open', '');
+}
+
+test.describe.serial('addresses and a local transfer channel', () => {
+  let app: ServedApp;
+  let page: Page;
+  let errors: string[];
+  let aliceSpend = '';
+  let aliceIncome = '';
+  let bobIncome = '';
+  let channelId = '';
+
+  const card = (address: string): Locator =>
+    page.locator(`[data-testid="address-card"][data-address="${address}"]`);
+
+  test.beforeAll(async ({ browser }) => {
+    app = await startServedApp();
+    page = await browser.newPage();
+    errors = watchErrors(page);
+    await page.goto(app.appUrl);
+    await firstRun(page, { name: 'Alice' });
+  });
+  test.afterAll(async () => {
+    await page?.close();
+    await app?.stop();
+    removeDirs(app?.dataDir);
+  });
+
+  test('open a spend and an income address: the cards show the tracker’s figures', async () => {
+    const spend = await openAddress(page, 'spend');
+    aliceSpend = (await spend.getAttribute('data-address'))!;
+    expect(aliceSpend).toMatch(/^0x/);
+    // 11,000 atoms funded by the tracker, all of it still promisable.
+    await expect(spend.getByTestId('address-spend-amount')).toHaveAttribute('data-atoms', '11000');
+    await expect(spend.getByTestId('address-spend-amount')).toContainText('11,000 atoms');
+    await expect(spend.getByTestId('address-spend-limit')).toHaveAttribute('data-atoms', '11000');
+    await expect(spend.getByTestId('address-spend-price')).toContainText('1,100 atoms');
+    await expect(spend.getByTestId('address-spend-price')).toContainText('MiB');
+    await expect(spend.getByTestId('address-spend-volume')).toContainText('0 B');
+    await expect(spend.getByTestId('address-spend-countdown')).toHaveAttribute('data-state', 'ok');
+    await expect(spend.getByTestId('address-spend-countdown')).toHaveText(/^(29m \d+s|30m 0s) left$/);
+
+    const income = await openAddress(page, 'income');
+    aliceIncome = (await income.getAttribute('data-address'))!;
+    expect(aliceIncome).not.toBe(aliceSpend);
+    await expect(income.getByTestId('address-income-amount')).toHaveAttribute('data-atoms', '0');
+    await expect(income.getByTestId('address-income-limit')).toHaveAttribute('data-atoms', '0');
+    await expect(income.getByTestId('address-income-price')).toContainText('900 atoms');
+    await expect(page.getByTestId('no-open-addresses')).toHaveCount(0);
+    await expect(page.locator('[data-testid="address-card"]')).toHaveCount(2);
+
+    // The opens are in the history (synced after each write or on demand).
+    await nav(page, 'history');
+    await page.getByTestId('history-sync').click();
+    await expect(page.getByTestId('history-count')).toContainText(/of [2-9]/);
+    await expect(page.locator('[data-testid="history-row"]').filter({ hasText: 'Open spend' })).toHaveCount(
+      1,
+    );
+    await nav(page, 'dashboard');
+  });
+
+  test('a transfer channel between two local identities: opened, then closed with a settlement', async () => {
+    await addIdentityInSettings(page, 'Bob');
+    await useIdentity(page, 'Bob');
+    await nav(page, 'dashboard');
+    bobIncome = (await (await openAddress(page, 'income')).getAttribute('data-address'))!;
+    await useIdentity(page, 'Alice');
+    await nav(page, 'dashboard');
+    await expect(card(aliceSpend)).toBeVisible();
+
+    await nav(page, 'channels');
+    await expect(page.getByTestId('channels-empty')).toBeVisible();
+    await page.getByTestId('channels-new').click();
+    const dialog = page.getByTestId('new-channel');
+    await expect(dialog).toBeVisible();
+    await expect(page.getByTestId('new-channel-spend')).toHaveValue(aliceSpend);
+    await expect(page.getByTestId('new-channel-spend-info')).toContainText('11,000');
+    await page.getByTestId('new-channel-local').check();
+    await page.getByTestId('new-channel-payee').selectOption({ label: 'Bob' });
+    await expect(page.getByTestId('new-channel-to')).toHaveValue(bobIncome);
+    // The spend address's price is the default; 5 quanta of 1 MiB reserve 5 × 1,100 atoms.
+    await expect(page.getByTestId('new-channel-price')).toHaveValue('1100');
+    await expect(page.getByTestId('new-channel-power')).toHaveValue('20');
+    await page.getByTestId('new-channel-planned').fill('5');
+    const preview = page.getByTestId('new-channel-preview');
+    await expect(preview).toHaveAttribute('data-state', 'ok');
+    await expect(page.getByTestId('new-channel-reservation')).toHaveAttribute('data-atoms', '5500');
+    await expect(page.getByTestId('new-channel-planned-bytes')).toHaveText('5 MiB');
+
+    // Too many quanta for the spend limit: the preview says so and the button stays off.
+    await page.getByTestId('new-channel-planned').fill('11');
+    await expect(preview).toHaveAttribute('data-state', 'problems');
+    await expect(page.getByTestId('new-channel-problems')).toBeVisible();
+    await expect(page.getByTestId('new-channel-submit')).toBeDisabled();
+    await page.getByTestId('new-channel-planned').fill('5');
+    await expect(preview).toHaveAttribute('data-state', 'ok');
+    await screenshot(page, 'channels-new');
+
+    await page.getByTestId('new-channel-submit').click();
+    await expect(dialog).toBeHidden();
+    const row = page.getByTestId('channel-row');
+    await expect(row).toHaveCount(1);
+    await expect(row).toHaveAttribute('data-state', 'open');
+    channelId = (await row.getAttribute('data-channel-id'))!;
+    await expect(row.getByTestId('channel-counterparty-name')).toHaveText('Bob');
+    await expect(row.getByTestId('channel-countdown')).toBeVisible();
+
+    // The spend card: the amount is unchanged, 5,500 atoms of the limit are reserved.
+    await nav(page, 'dashboard');
+    await expect(card(aliceSpend).getByTestId('address-spend-amount')).toHaveAttribute('data-atoms', '11000');
+    await expect(card(aliceSpend).getByTestId('address-spend-limit')).toHaveAttribute('data-atoms', '5500');
+    await expect(card(aliceSpend).getByTestId('address-spend-channels')).toHaveText('Open channels: 1');
+    await screenshot(page, 'dashboard');
+    // The same screen in the dark theme.
+    await nav(page, 'settings');
+    await page.getByTestId('settings-theme-dark').check();
+    await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+    await nav(page, 'dashboard');
+    await screenshot(page, 'dark');
+    await nav(page, 'settings');
+    await page.getByTestId('settings-theme-system').check();
+    await expect(page.locator('html')).toHaveAttribute('data-theme', 'system');
+    await nav(page, 'dashboard');
+
+    // An address with an open channel cannot be closed: the confirmation says why.
+    await card(aliceSpend).getByTestId('address-spend-close').click();
+    await expect(page.getByTestId('confirm-close-blocked')).toContainText('1');
+    await page.getByTestId('confirm-close-cancel').click();
+    await expect(page.getByTestId('confirm-close')).toBeHidden();
+
+    // Close after 2.5 MiB: 3 started quanta are paid, 3 × 1,100 = 3,300 atoms.
+    await nav(page, 'channels');
+    await row.getByTestId('channel-close').click();
+    await expect(page.getByTestId('close-channel')).toBeVisible();
+    await page.getByTestId('close-channel-unit').selectOption('KiB');
+    await page.getByTestId('close-channel-volume').fill(String((2.5 * MiB) / 1024));
+    await expect(page.getByTestId('close-channel-quanta')).toHaveText('3');
+    await expect(page.getByTestId('close-channel-tokens')).toHaveAttribute('data-atoms', '3300');
+    await expect(page.getByTestId('close-channel-bytes')).toHaveText('2.5 MiB');
+    // More than planned is refused before it reaches the tracker.
+    await page.getByTestId('close-channel-unit').selectOption('MiB');
+    await page.getByTestId('close-channel-volume').fill('6');
+    await expect(page.getByTestId('close-channel-problems')).toBeVisible();
+    await expect(page.getByTestId('close-channel-submit')).toBeDisabled();
+    await page.getByTestId('close-channel-unit').selectOption('KiB');
+    await page.getByTestId('close-channel-volume').fill(String((2.5 * MiB) / 1024));
+    await expect(page.getByTestId('close-channel-tokens')).toHaveAttribute('data-atoms', '3300');
+    await page.getByTestId('close-channel-submit').click();
+    await expect(page.getByTestId('close-channel')).toBeHidden();
+    await expect(row).toHaveAttribute('data-state', 'closed');
+    await expect(row).toContainText('2.5 MiB');
+    await expect(row).toContainText('0.33 TP');
+
+    // Alice paid 3,300 atoms: 7,700 left and all of it promisable again.
+    await nav(page, 'dashboard');
+    await expect(card(aliceSpend).getByTestId('address-spend-amount')).toHaveAttribute('data-atoms', '7700');
+    await expect(card(aliceSpend).getByTestId('address-spend-limit')).toHaveAttribute('data-atoms', '7700');
+    await expect(card(aliceSpend).getByTestId('address-spend-volume')).toContainText('2.5 MiB');
+    await expect(card(aliceSpend).getByTestId('address-spend-channels')).toHaveCount(0);
+
+    // Bob earned them on his income address.
+    await useIdentity(page, 'Bob');
+    await nav(page, 'dashboard');
+    await expect(card(bobIncome).getByTestId('address-income-amount')).toHaveAttribute('data-atoms', '3300');
+    await nav(page, 'channels');
+    const bobRow = page.locator(`[data-testid="channel-row"][data-channel-id="${channelId}"]`);
+    await expect(bobRow).toHaveAttribute('data-state', 'closed');
+    await expect(bobRow.getByTestId('channel-counterparty-name')).toHaveText('Alice');
+  });
+
+  test('closing addresses: the confirmation states the consequence, the card moves to closed', async () => {
+    // Bob's income address holds 3,300 atoms: closing it pays them to his common address.
+    await nav(page, 'dashboard');
+    await card(bobIncome).getByTestId('address-income-close').click();
+    await expect(page.getByTestId('confirm-close-message')).toHaveText(
+      '3,300 atoms are paid to your common address.',
+    );
+    await page.getByTestId('confirm-close-ok').click();
+    await expect(page.getByTestId('confirm-close')).toBeHidden();
+    await expect(card(bobIncome)).toHaveCount(0);
+    await expect(page.getByTestId('no-open-addresses')).toBeVisible();
+    await expect(page.getByTestId('common-earned')).toHaveAttribute('data-atoms', '3300');
+    await showClosed(page);
+    await expect(page.locator(`[data-testid="closed-row"][data-address="${bobIncome}"]`)).toContainText(
+      'closed',
+    );
+
+    // Alice's spend address returns what is left (7,700 atoms) to the tracker.
+    await useIdentity(page, 'Alice');
+    await nav(page, 'dashboard');
+    await card(aliceSpend).getByTestId('address-spend-close').click();
+    await expect(page.getByTestId('confirm-close-message')).toHaveText('7,700 atoms return to the tracker.');
+    await expect(page.getByTestId('confirm-close-blocked')).toHaveCount(0);
+    await page.getByTestId('confirm-close-ok').click();
+    await expect(card(aliceSpend)).toHaveCount(0);
+    await expect(page.locator('[data-testid="address-card"]')).toHaveCount(1);
+
+    await card(aliceIncome).getByTestId('address-income-close').click();
+    await expect(page.getByTestId('confirm-close-message')).toHaveText(
+      '0 atoms are paid to your common address.',
+    );
+    await page.getByTestId('confirm-close-cancel').click();
+    await expect(card(aliceIncome)).toBeVisible();
+
+    await showClosed(page);
+    await expect(page.locator(`[data-testid="closed-row"][data-address="${aliceSpend}"]`)).toBeVisible();
+    expect(errors).toEqual([]);
+  });
+});
