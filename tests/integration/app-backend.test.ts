@@ -177,6 +177,13 @@ describe('app backend against the embedded tracker', () => {
       role: 'payer',
     });
     expect(offer.fileName).toBe('offer-offer-1-unsigned.json');
+    // Recorded as pending until the tracker has it.
+    expect(
+      (await app.call('channels.list', { identityId: alice.id })).find((c) => c.channelId === 'offer-1'),
+    ).toMatchObject({
+      state: 'unknown',
+      counterpartyIdentityId: bob.id,
+    });
     const review = await app.call('channels.reviewFile', { content: offer.content });
     expect(review).toMatchObject({
       kind: 'open',

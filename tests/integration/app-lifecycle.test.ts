@@ -279,3 +279,79 @@ describe('expiry events and auto-renew', () => {
     expect(list.find((a) => a.address === r.opened)?.status).toBe('open');
   });
 });
+
+describe('two apps co-signing through files on one tracker', () => {
+  let tracker: LedgerProcess;
+  let appA: TestApp;
+  let appB: TestApp;
+  beforeAll(async () => {
+    tracker = await startLedger();
+    appA = await startApp({ watch: false });
+    appB = await startApp({ watch: false });
+  });
+  afterAll(async () => {
+    await appA?.close();
+    await appB?.close();
+    await tracker?.stop();
+  });
+
+  it('the party that did not submit learns the timeLock and the settlement from the tracker', async () => {
+    const alice = await appA.call('identities.create', { name: 'Alice', passphrase: PASS });
+    const bob = await appB.call('identities.create', { name: 'Bob', passphrase: PASS });
+    const pa = (await appA.call('trackers.add', { name: 'T', url: tracker.url })).id;
+    const pb = (await appB.call('trackers.add', { name: 'T', url: tracker.url })).id;
+    await appA.call('trackers.connect', { profileId: pa, identityId: alice.id });
+    await appB.call('trackers.connect', { profileId: pb, identityId: bob.id });
+    const spend = await appA.call('addresses.open', { identityId: alice.id, kind: 'spend' });
+    const income = await appB.call('addresses.open', { identityId: bob.id, kind: 'income' });
+    const draft = {
+      channelId: 'two-apps',
+      fromAddress: spend.address,
+      toAddress: income.address,
+      priceTokens: '1000',
+      pricePower: 20,
+      plannedQuantumCount: '3',
+    };
+    const offer = await appA.call('channels.createOffer', {
+      identityId: alice.id,
+      counterpartyPK: bob.publicPem,
+      draft,
+      role: 'payer',
+    });
+    const signed = await appB.call('channels.countersign', { content: offer.content, identityId: bob.id });
+    expect((await appB.call('channels.list', { identityId: bob.id }))[0]).toMatchObject({
+      channelId: 'two-apps',
+      state: 'unknown',
+      counterpartyIdentityId: null,
+    });
+    const opened = await appB.call('channels.submitFile', { content: signed.content });
+    expect(opened.state).toBe('open');
+
+    await appA.call('history.sync', { identityId: alice.id });
+    await until(
+      () => appA.call('history.query', { identityId: alice.id, filter: { channelId: 'two-apps' }, limit: 5 }),
+      (p) => p.total === 1,
+    );
+    const [seen] = await appA.call('channels.refresh', { identityId: alice.id });
+    expect(seen).toMatchObject({ channelId: 'two-apps', state: 'open', timeLock: opened.timeLock });
+
+    const receipt = await appA.call('channels.createReceipt', {
+      identityId: alice.id,
+      channelId: 'two-apps',
+      volume: '2000000',
+    });
+    const both = await appB.call('channels.countersign', { content: receipt.content, identityId: bob.id });
+    await appB.call('channels.submitFile', { content: both.content });
+    await appA.call('history.sync', { identityId: alice.id });
+    await until(
+      () => appA.call('history.query', { identityId: alice.id, filter: { channelId: 'two-apps' }, limit: 5 }),
+      (p) => p.total === 2,
+    );
+    const [closed] = await appA.call('channels.refresh', { identityId: alice.id });
+    // 2,000,000 bytes need 2 quanta of 2^20: 2,000 atoms.
+    expect(closed).toMatchObject({
+      state: 'closed',
+      settlement: { quantumCount: '2', tokens: '2000', volume: '2000000' },
+    });
+  });
+});

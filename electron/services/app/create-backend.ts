@@ -88,6 +88,9 @@ export async function createAppBackend(opts: CreateBackendOptions): Promise<AppB
     settings,
     connection: () => connection.live(),
     scopeOf,
+    syncHistory: async (identityId) => {
+      await history.sync(identityId);
+    },
   });
   history = new HistoryService({ cache, identities, events, connection, scopeOf, exportsDir });
   if (opts.watch !== false) wallet.start();

@@ -41,7 +41,14 @@ export interface TrackerApi {
   commonState(signer: Signer, address: string): Promise<CommonStateData>;
 }
 
+/** What the synced history says about a channel: its open and close transactions. */
+export interface ChannelTransactions {
+  open: { timelock: number } | null;
+  close: { quantumCount: string; tokens: string; volume: string; timestamp: number } | null;
+}
+
 export interface StateStore {
+  channelTransactions(scope: string, channelId: string): ChannelTransactions;
   upsertAddress(scope: string, view: AddressView): void;
   listAddresses(scope: string): AddressView[];
   upsertChannel(scope: string, view: ChannelView): void;

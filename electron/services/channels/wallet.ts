@@ -49,6 +49,8 @@ export interface WalletDeps {
   connection(): Connection | null;
   /** Cache scope of an identity on the current (or last) tracker; null when no tracker is known. */
   scopeOf(identityId: string): string | null;
+  /** Brings the identity's history cache up to date (after writes, and on the refresh timer). */
+  syncHistory?: (identityId: string) => Promise<void>;
   now?: () => number;
 }
 
@@ -399,11 +401,12 @@ export class Wallet {
   }
 
   private async afterWrite(c: Contract): Promise<void> {
-    for (const pem of [c.fromPK, c.toPK]) {
+    for (const pem of new Set([c.fromPK, c.toPK])) {
       const who = this.d.identities.findByKey(pem);
       if (who) {
         await this.refreshAddresses(who.id).catch(() => undefined);
         await this.refreshCommon(who.id).catch(() => undefined);
+        await this.d.syncHistory?.(who.id).catch(() => undefined);
       }
     }
   }
@@ -479,26 +482,53 @@ export class Wallet {
     return view;
   }
 
+  /**
+   * Re-reads every channel not known to be closed (cmd 512) and completes what the state alone
+   * cannot tell from the synced history: the timeLock of a channel the counterparty opened, the
+   * settlement of one it closed, and whether the tracker settled it at zero on expiry.
+   */
   async refreshChannels(identityId: string): Promise<ChannelView[]> {
     const signer = this.d.identities.signer(identityId);
     const { api } = this.online();
+    const scope = this.scope(identityId);
     for (const ch of this.listChannels(identityId)) {
       if (ch.state === 'closed') continue;
       const state = await api.channelState(signer, ch.channelId);
-      const next: ChannelView['state'] =
-        state === 4 ? (ch.state === 'expired' ? 'expired' : 'closed') : state === 2 ? ch.state : 'unknown';
-      if (next !== ch.state || state === 4) {
-        // A channel the tracker closed on expiry is settled at zero: show it as expired.
-        const settled = state === 4 && this.now() > ch.timeLock ? 'expired' : next;
-        this.d.store.upsertChannel(this.scope(identityId), {
+      const tx = this.d.store.channelTransactions(scope, ch.channelId);
+      const timeLock = tx.open?.timelock ?? ch.timeLock;
+      let next: ChannelView;
+      if (state === 2) {
+        next = { ...ch, state: this.now() > timeLock ? 'expired' : 'open', timeLock };
+      } else if (state === 4) {
+        const expired = tx.close ? tx.close.timestamp > timeLock : this.now() > timeLock;
+        next = {
           ...ch,
-          state: settled,
-          closedAt: ch.closedAt ?? this.now(),
-          readAt: this.now(),
-        });
+          state: expired ? 'expired' : 'closed',
+          timeLock,
+          closedAt: ch.closedAt ?? tx.close?.timestamp ?? this.now(),
+          settlement:
+            ch.settlement ??
+            (tx.close
+              ? { quantumCount: tx.close.quantumCount, tokens: tx.close.tokens, volume: tx.close.volume }
+              : null),
+        };
+      } else {
+        next = { ...ch, state: 'unknown' };
+      }
+      if (JSON.stringify({ ...next, readAt: 0 }) !== JSON.stringify({ ...ch, readAt: 0 })) {
+        this.d.store.upsertChannel(scope, { ...next, readAt: this.now() });
       }
     }
     return this.emitChannels(identityId);
+  }
+
+  /** A channel this app signed but the tracker has not seen yet (an offer in flight). */
+  private recordPending(content: string): void {
+    const f = parseTransferFile(content);
+    if (f.kind !== 'open') return;
+    const contract = contractMessage.parse(JSON.parse(f.message)) as Contract;
+    if (this.findChannel(contract.channelId)) return;
+    this.recordChannel(contract, f.expiresAt, 'unknown');
   }
 
   // ---------- offer and receipt files ----------
@@ -561,7 +591,9 @@ export class Wallet {
     }
     const bound = role === 'payer' ? this.known(identityId, contract.fromAddress)?.timeLock : undefined;
     const expiresAt = Math.min(this.now() + FILE_LIFETIME_MS, bound ?? Infinity);
-    return this.fileFor('open', openMessage(contract), contract, own, expiresAt);
+    const file = this.fileFor('open', openMessage(contract), contract, own, expiresAt);
+    this.recordPending(file.content);
+    return file;
   }
 
   createReceipt(identityId: string, channelId: string, volume: string): TextFile {
@@ -583,7 +615,9 @@ export class Wallet {
   }
 
   countersign(content: string, identityId: string): TextFile {
-    return countersignTransferFile(content, this.d.identities.signer(identityId), this.reviewContext());
+    const file = countersignTransferFile(content, this.d.identities.signer(identityId), this.reviewContext());
+    this.recordPending(file.content);
+    return file;
   }
 
   async submitFile(content: string): Promise<ChannelView> {
@@ -642,13 +676,20 @@ export class Wallet {
     for (const identity of this.d.identities.list()) {
       for (const a of this.listAddresses(identity.id)) {
         if (a.status === 'closed') continue;
-        this.watch(identity.id, a.kind, a.address, a.timeLock, lead, now);
+        this.watch(
+          identity.id,
+          a.kind,
+          a.address,
+          a.timeLock,
+          this.leadFor(lead, a.openedAt, a.timeLock),
+          now,
+        );
         if (
           online &&
           identity.autoRenew &&
           identity.unlocked &&
           a.status === 'open' &&
-          a.timeLock - now <= lead
+          a.timeLock - now <= this.leadFor(lead, a.openedAt, a.timeLock)
         ) {
           await this.renew(identity.id, a).catch((e: Error) =>
             this.notify('error', 'autoRenew.failed', `auto-renew of ${a.address} failed: ${e.message}`, {
@@ -659,16 +700,32 @@ export class Wallet {
       }
       for (const c of this.listChannels(identity.id)) {
         if (c.state === 'open' || c.state === 'expired')
-          this.watch(identity.id, 'channel', c.channelId, c.timeLock, lead, now);
+          this.watch(
+            identity.id,
+            'channel',
+            c.channelId,
+            c.timeLock,
+            this.leadFor(lead, c.openedAt, c.timeLock),
+            now,
+          );
       }
     }
     if (online && now - this.lastRefresh >= REFRESH_INTERVAL_MS) {
       this.lastRefresh = now;
       for (const identity of this.d.identities.list().filter((i) => i.unlocked)) {
         await this.refreshAddresses(identity.id).catch(() => undefined);
+        await this.d.syncHistory?.(identity.id).catch(() => undefined);
         await this.refreshChannels(identity.id).catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * The warning lead for one address or channel: the user's setting, but never more than half its
+   * lifetime (a 5-minute channel would otherwise warn the moment it opens).
+   */
+  private leadFor(lead: number, openedAt: number | null, timeLock: number): number {
+    return openedAt === null ? lead : Math.min(lead, Math.max(0, (timeLock - openedAt) / 2));
   }
 
   private watch(
