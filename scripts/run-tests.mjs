@@ -116,6 +116,23 @@ function playwrightCounts(report) {
   };
 }
 
+/** Every skipped Playwright test with the reason it gave (test.skip(condition, reason)). */
+function playwrightSkips(report) {
+  const out = [];
+  const walk = (suite, path) => {
+    for (const spec of suite.specs ?? []) {
+      for (const t of spec.tests ?? []) {
+        if (t.status !== 'skipped' && !(t.results ?? []).every((r) => r.status === 'skipped')) continue;
+        const reason = (t.annotations ?? []).find((a) => a.type === 'skip')?.description ?? 'no reason given';
+        out.push(`skipped: ${[...path, spec.title].join(' › ')} (${reason})`);
+      }
+    }
+    for (const child of suite.suites ?? []) walk(child, [...path, child.title]);
+  };
+  for (const suite of report.suites ?? []) walk(suite, [suite.title]);
+  return out;
+}
+
 const fmt = (c) => `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`;
 
 /**
@@ -210,6 +227,7 @@ async function main() {
         } else {
           const { flaky, ...counts } = playwrightCounts(report);
           const lines = flaky > 0 ? [`${flaky} flaky (passed on retry, counted as passed)`] : [];
+          lines.push(...playwrightSkips(report));
           for (const err of Array.isArray(report.errors) ? report.errors : []) {
             lines.push(`error: ${String(err.message ?? err).split('\n')[0]}`);
           }

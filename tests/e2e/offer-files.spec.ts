@@ -98,7 +98,11 @@ test.describe.serial('offer and receipt files between two apps on one shared tra
     expect(offerJson.kind).toBe('open');
     expect(offerJson.fromSign).toBeTruthy();
     expect(offerJson.toSign).toBeNull();
-    await expect(a.page.getByTestId('channels-empty')).toBeVisible();
+    // Signed into an offer, the channel is listed as pending until the tracker has it.
+    const pending = a.page.getByTestId('channel-row');
+    await expect(pending).toHaveCount(1);
+    await expect(pending).toHaveAttribute('data-state', 'unknown');
+    await expect(pending).toContainText('pending');
 
     // A copy with a lower price than Alice signed is caught: her signature no longer verifies.
     const tampered = JSON.parse(offer.text) as { message: string };

@@ -360,7 +360,7 @@ export default {
       open: 'open',
       closed: 'closed',
       expired: 'expired',
-      unknown: 'unknown',
+      unknown: 'pending: not on the tracker yet',
     },
     col: {
       counterparty: 'Counterparty',

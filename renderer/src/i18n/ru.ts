@@ -360,7 +360,7 @@ const ru: typeof en = {
       open: 'открыт',
       closed: 'закрыт',
       expired: 'истёк',
-      unknown: 'неизвестно',
+      unknown: 'ожидает: трекер его ещё не видел',
     },
     col: {
       counterparty: 'Контрагент',
