@@ -38,8 +38,8 @@ export async function startServedApp(
       String(opts.port ?? 0),
       '--data-dir',
       dataDir,
-      '--token',
-      token,
+      // One argument: a random token may start with '-', which would read as an option.
+      `--token=${token}`,
     ],
     { cwd: root, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
