@@ -90,12 +90,13 @@ export class Addresses {
 
   /** An address of the given kind that exists (BAD_ADDRESS, ADDRESS_NOT_FOUND otherwise). */
   find(kind: PeerAddressKind, address: string): AddressRow {
+    // A stored address was derived here, so its checksum is right: hashing is only needed to tell
+    // a malformed address (BAD_ADDRESS) from an unknown one (ADDRESS_NOT_FOUND).
+    const row = typeof address === 'string' ? this.store.getAddress.get(address) : undefined;
+    if (row && row.kind === kind) return row;
     const check = checkAddress(address, kind);
     if (!check.valid) throw new ProtocolError('BAD_ADDRESS', `${kind} address is invalid: ${check.reason}`);
-    const row = this.store.getAddress.get(address);
-    if (!row || row.kind !== kind)
-      throw new ProtocolError('ADDRESS_NOT_FOUND', `no ${kind} address ${address}`);
-    return row;
+    throw new ProtocolError('ADDRESS_NOT_FOUND', `no ${kind} address ${address}`);
   }
 
   /**

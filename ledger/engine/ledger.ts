@@ -158,17 +158,18 @@ export class Ledger {
         const m = parseWith(addressMessage, body, 'message');
         return db.transaction(() => this.addresses.close('spend', v.signer, m.address))();
       }
+      // Single-statement reads: one SELECT is its own (implicit) transaction.
       case Cmd.GET_INCOME_STATE: {
         const m = parseWith(addressMessage, body, 'message');
-        return db.transaction(() => this.addresses.state('income', m.address))();
+        return this.addresses.state('income', m.address);
       }
       case Cmd.GET_SPEND_STATE: {
         const m = parseWith(addressMessage, body, 'message');
-        return db.transaction(() => this.addresses.state('spend', m.address))();
+        return this.addresses.state('spend', m.address);
       }
       case Cmd.GET_TRANSFER_STATE: {
         const m = parseWith(channelIdMessage, body, 'message');
-        return db.transaction(() => this.transfers.state(m.channelId))();
+        return this.transfers.state(m.channelId);
       }
       case Cmd.GET_FIRST_TRANSACTIONS:
         return db.transaction(() => this.history.first(owner, body))();
