@@ -1,5 +1,5 @@
 /** `npm run ledger -- --port 8787 --db ./data/ledger.sqlite`: the wallet tracker as a server. */
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, HelpRequested, loadConfig } from './config';
 import { jsonLogger } from './log';
 import { startLedgerServer } from './server';
 
@@ -8,6 +8,10 @@ async function main(): Promise<void> {
   try {
     cfg = loadConfig(process.argv.slice(2));
   } catch (e) {
+    if (e instanceof HelpRequested) {
+      process.stdout.write(`${e.message}\n`);
+      process.exit(0);
+    }
     if (e instanceof ConfigError) {
       process.stderr.write(`${e.message}\n`);
       process.exit(2);

@@ -27,6 +27,9 @@ export interface LedgerConfig {
 
 export class ConfigError extends Error {}
 
+/** `--help`: not an error; the CLI prints the usage and exits 0. */
+export class HelpRequested extends ConfigError {}
+
 const MINUTE = 60_000;
 
 function minutes(value: string, name: string): number {
@@ -82,7 +85,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   } catch (e) {
     throw new ConfigError(`${(e as Error).message}\n${USAGE}`);
   }
-  if (flags.help) throw new ConfigError(USAGE);
+  if (flags.help) throw new HelpRequested(USAGE);
   const e = (k: string): string | undefined => {
     const v = env[`TLPRT_LEDGER_${k}`];
     return v === undefined || v === '' ? undefined : v;

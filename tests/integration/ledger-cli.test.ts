@@ -311,4 +311,13 @@ describe('bad command lines', () => {
     expect(lifetime.stderr).toMatch(/SPEND_CHANNEL_LIFETIME/);
     expect(existsSync(db)).toBe(false);
   });
+
+  it('--help prints the usage on stdout and exits 0 without starting', async () => {
+    const db = join(tempDir(), 'x.sqlite');
+    const r = await runCli(['--help', '--db', db]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage: npm run ledger');
+    expect(r.stdout).toContain('TLPRT_LEDGER_AMOUNT_INITIAL');
+    expect(existsSync(db)).toBe(false);
+  });
 });

@@ -9,7 +9,8 @@
  *       in for the browser WebSocket, plus a raw `ws` socket for the protocol-level checks.
  * Both serve one real backend from createAppBackend (a temporary data folder, plain Node).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createAppBackend } from '../../electron/services/app/create-backend';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,9 +18,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { requests, type EventName, type RequestName, type ApiErrorShape } from '../../shared/api/contract';
-import type { Settings } from '../../shared/api/models';
-import { AppError, ApiEvents, type ApiHandlers, type AppBackend } from '../../electron/services/api/backend';
+import type { EventName, RequestName, ApiErrorShape } from '../../shared/api/contract';
+import type { AppBackend } from '../../electron/services/api/backend';
 import {
   createAppUrlCheck,
   createIpcHandlers,
@@ -42,54 +42,6 @@ const RENDERER_FILE = join(root, 'out/renderer/index.html');
 const APP_FRAME: SenderFrame = { url: `${pathToFileURL(RENDERER_FILE).href}#/dashboard`, parent: null };
 
 type Outcome = { result: unknown } | { error: ApiErrorShape };
-
-/**
- * Used only if electron/services/app/create-backend.ts is missing: a small but real AppBackend with
- * in-memory app.info / settings / identities.list / trackers.list handlers. Everything else answers NOT_IMPLEMENTED.
- */
-function fixtureBackend(dataDir: string): AppBackend {
-  const events = new ApiEvents();
-  let settings: Settings = {
-    expiryWarningLeadMs: 300_000,
-    language: 'en',
-    theme: 'system',
-    lastIdentityId: null,
-    lastProfileId: null,
-    notifications: true,
-  };
-  const handlers = Object.fromEntries(
-    Object.keys(requests).map((name) => [
-      name,
-      async () => {
-        throw new AppError('NOT_IMPLEMENTED', `${name} is not part of the fixture backend`);
-      },
-    ]),
-  ) as unknown as ApiHandlers;
-  handlers['app.info'] = async () => ({
-    version: '0.0.0',
-    mode: 'serve',
-    dataDir,
-    keyProtection: 'passphrase',
-  });
-  handlers['settings.get'] = async () => settings;
-  handlers['settings.update'] = async (patch) => {
-    settings = { ...settings, ...patch };
-    events.emit('settings.changed', settings);
-    return settings;
-  };
-  handlers['identities.list'] = async () => [];
-  handlers['trackers.list'] = async () => [
-    {
-      id: 'embedded',
-      name: 'Embedded tracker',
-      url: 'embedded',
-      embedded: true,
-      pinnedKey: null,
-      pinnedFingerprint: null,
-    },
-  ];
-  return { handlers, events, close: async () => undefined };
-}
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -163,14 +115,7 @@ describe('API transports: Electron IPC core and WebSocket bridge', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'wt-transports-'));
-    // Checked at run time: the backend composition is written in parallel with the transports.
-    if (existsSync(join(root, 'electron/services/app/create-backend.ts'))) {
-      const { createAppBackend } = await import('../../electron/services/app/create-backend');
-      backend = await createAppBackend({ dataDir, mode: 'serve', watch: false });
-    } else {
-      console.warn('transports.test: create-backend.ts is missing; using the labelled fixture backend');
-      backend = fixtureBackend(dataDir);
-    }
+    backend = await createAppBackend({ dataDir, mode: 'serve', watch: false });
     ipc = createIpcHandlers(backend, createAppUrlCheckFor(RENDERER_FILE));
     server = createServer((_req, res) => res.writeHead(404).end());
     port = await listen(server);
