@@ -11,6 +11,8 @@ type Results = Record<string, string | number>;
 interface Section {
   title: string;
   target: string;
+  /** How to read the numbers: what limits them. */
+  note?: string;
   run(): Promise<Results>;
 }
 
@@ -18,6 +20,11 @@ const sections: Section[] = [
   {
     title: 'Tracker: signed commands per second on loopback',
     target: 'reads ≥ 70 % of the crypto floor (one RSA-2048 sign + verify per request) on one core',
+    note:
+      'One Node thread does all of a request: parse and check the frame, verify, one SQLite read, build the ' +
+      'JSON, sign, write the socket. Signing is ~85 % of it; the socket write and the rest are the gap to the ' +
+      'floor. One client is bound by the round trip. This VM’s speed drifts by a third within a minute, so ' +
+      'the floor is measured again right before each level.',
     run: async () => (await import('./ledger.bench')).benchLedger(),
   },
   {
@@ -33,6 +40,9 @@ const sections: Section[] = [
   {
     title: 'Renderer in Chromium: history scrolling, load to interactive, heap',
     target: 'p95 frame time ≤ 16.7 ms while scrolling 200,000 rows',
+    note:
+      'Headless Chromium draws at 60 Hz, so 16.7 ms is the floor of a frame; “main thread busy per ' +
+      'frame” shows the headroom left.',
     run: async () => (await import('./renderer.bench')).benchRenderer(),
   },
 ];
@@ -57,6 +67,7 @@ for (const s of sections) {
   if (only.length && !only.some((o) => s.title.toLowerCase().includes(o.toLowerCase()))) continue;
   process.stdout.write(`\n== ${s.title}\n`);
   out.push(`## ${s.title}`, '', `Target: ${s.target}.`, '');
+  if (s.note) out.push(s.note, '');
   try {
     const r = await s.run();
     console.log(r);
