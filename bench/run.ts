@@ -33,6 +33,14 @@ const sections: Section[] = [
     run: async () => (await import('./history.bench')).benchHistory(),
   },
   {
+    title: 'History sync from a tracker, as the app runs it',
+    target: 'no target: compare with the cache insert rate and the bare better-sqlite3 loop above',
+    note:
+      'TrackerSession + TrackerClient (every page verified with the pinned key) feeding HistorySync ' +
+      '(every item signature verified) into the HistoryCache; the tracker on tmpfs.',
+    run: async () => (await import('./sync.bench')).benchHistorySync(),
+  },
+  {
     title: 'API round trip of a state read through each transport',
     target: 'no target: the app layers beside the bare WebSocket round trip',
     run: async () => (await import('./transport.bench')).benchTransports(),

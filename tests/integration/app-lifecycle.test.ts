@@ -167,6 +167,15 @@ describe('a remote tracker that goes away, comes back, and changes its key', () 
     await online;
     const refreshed = await app.call('addresses.refresh', { identityId: me.id });
     expect(refreshed[0]).toMatchObject({ address: spend.address, status: 'open' });
+    // One more write after the restart, then a sync: the cache holds both, nothing twice.
+    await app.call('addresses.open', { identityId: me.id, kind: 'income' });
+    await app.call('history.sync', { identityId: me.id });
+    const after = await until(
+      () => app.call('history.query', { identityId: me.id, filter: {}, limit: 10 }),
+      (p) => p.total === 2,
+    );
+    expect(new Set(after.items.map((i) => i.txId)).size).toBe(2);
+    expect(after.items.map((i) => i.txType).sort()).toEqual([2, 4]);
   });
 
   it('blocks a changed tracker key until the user accepts it', async () => {
