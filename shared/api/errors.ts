@@ -47,6 +47,11 @@ export const APP_ERROR_CODES = [
   'BAD_CURSOR',
   'BAD_ARGUMENT',
   'CACHE_VERSION',
+  /** From the transports themselves (preload, bridge client). */
+  'TRANSPORT',
+  'UNKNOWN_EVENT',
+  'DISCONNECTED',
+  'UNAUTHORIZED',
 ] as const;
 
 export const API_ERROR_CODES: readonly string[] = [

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import en from '../../renderer/src/i18n/en';
 import ru from '../../renderer/src/i18n/ru';
 import { createAppI18n } from '../../renderer/src/i18n';
+import { API_ERROR_CODES } from '../../shared/api/errors';
 
 type Tree = { [k: string]: string | Tree };
 
@@ -21,6 +22,13 @@ describe('i18n', () => {
 
   it('has the same keys in English and Russian', () => {
     expect([...ruLeaves.keys()].sort()).toEqual([...enLeaves.keys()].sort());
+  });
+
+  it('translates every error code the API can return, in both languages', () => {
+    const missing = API_ERROR_CODES.filter(
+      (c) => !enLeaves.has(`errors.${c}`) || !ruLeaves.has(`errors.${c}`),
+    );
+    expect(missing).toEqual([]);
   });
 
   it('uses the same placeholders in both languages', () => {

@@ -116,6 +116,9 @@ export default {
   errors: {
     UNKNOWN: 'Something went wrong.',
     TRANSPORT: 'The app could not reach its background service.',
+    UNKNOWN_EVENT: 'The app asked for an event the service does not send.',
+    UNAUTHORIZED: 'The access token is wrong or missing: open the address the host printed at start.',
+    CACHE_VERSION: 'The local cache was made by another version of the app and was rebuilt.',
     DISCONNECTED: 'The connection to the app service was lost. Reconnecting…',
     INVALID_ARGUMENT: 'Some input was not accepted.',
     UNKNOWN_METHOD: 'The app service does not know this request.',
