@@ -83,7 +83,7 @@ export class Addresses {
       open_channels: 0,
       open_tx_id: openTxId,
     });
-    ensureCommon(this.ctx, this.store, signer, sentPem);
+    ensureCommon(this.store, signer, sentPem);
     const row = this.store.getAddress.get(address)!;
     return { ...addressStateResult(row, this.ctx.trackerPem), lifetime: timeLock - t };
   }

@@ -1,12 +1,12 @@
 /** Common addresses: a peer's own wallet on this tracker (SPEC §4, cmd 8192). */
 import { commonAddressOf, commonAddressesOf } from '../../shared/crypto/address';
 import type { ParsedKey } from '../../shared/crypto/keys';
-import { ownerIdOf, type LedgerContext } from './context';
+import { ownerIdOf } from './context';
 import type { Store } from './store';
 import type { CommonRow } from './rows';
 
 /** The canonical common record of a key (created on first use), with the spellings it was sent in. */
-export function ensureCommon(ctx: LedgerContext, store: Store, key: ParsedKey, sentPem?: string): CommonRow {
+export function ensureCommon(store: Store, key: ParsedKey, sentPem?: string): CommonRow {
   const address = commonAddressOf(key.pem);
   let row = store.getCommon.get(address);
   if (!row) {

@@ -146,8 +146,4 @@ export class History {
     ) as TxRow[];
     return rows.map((r) => itemOf(r, this.ctx.trackerPem));
   }
-
-  liveCursorCount(): number {
-    return this.cursors.size;
-  }
 }

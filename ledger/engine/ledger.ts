@@ -208,10 +208,6 @@ export class Ledger {
     })();
   }
 
-  liveCursors(): number {
-    return this.history.liveCursorCount();
-  }
-
   close(): void {
     if (this.ctx.db.open) this.ctx.db.close();
   }

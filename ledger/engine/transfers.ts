@@ -22,7 +22,7 @@ import type { Store } from './store';
 import type { TxWriter } from './transactions';
 import type { Addresses } from './addresses';
 import { balancesOf, saveBalances } from './balances';
-import { adjustCommon, ensureCommon, findCommon } from './common';
+import { adjustCommon, ensureCommon } from './common';
 import type { AddressRow, ChannelRow } from './rows';
 
 const OPEN = ChannelState.OPEN;
@@ -170,7 +170,7 @@ export class Transfers {
         openChannels: ib.openChannels + 1,
       });
     }
-    const payee = ensureCommon(this.ctx, this.store, v.to, v.payload.toPK);
+    const payee = ensureCommon(this.store, v.to, v.payload.toPK);
     adjustCommon(this.store, payee, { plan: reserve });
     this.store.insertChannel.run({
       channel_id: c.channelId,
@@ -310,10 +310,5 @@ export class Transfers {
   state(channelId: string): Record<string, unknown> {
     const ch = this.store.getChannel.get(channelId);
     return { channelId, state: ch ? ch.status : ChannelState.NOT_FOUND, pk: this.ctx.trackerPem };
-  }
-
-  /** The common record a payee's common address resolves to (for cmd 8192). */
-  findCommon(address: string) {
-    return findCommon(this.store, address);
   }
 }

@@ -7,7 +7,6 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fingerprintOf } from '../../../shared/crypto/keys';
-import type { ParsedArgs, RequestName } from '../../../shared/api/contract';
 import { ApiEvents, AppError, type ApiHandlers, type AppBackend } from '../api/backend';
 import type { KeyProtection } from '../identities/protection';
 import { Identities } from '../identities/service';
@@ -215,5 +214,3 @@ export async function createAppBackend(opts: CreateBackendOptions): Promise<AppB
     },
   };
 }
-
-export type { RequestName, ParsedArgs };

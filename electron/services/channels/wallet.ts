@@ -776,8 +776,4 @@ export class Wallet {
       this.renewing.delete(a.address);
     }
   }
-
-  fingerprint(pem: string): string {
-    return fingerprintOf(pem);
-  }
 }
