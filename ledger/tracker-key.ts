@@ -47,7 +47,7 @@ export function loadOrCreateTrackerKey(path: string): TrackerKey {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   if (pem === null) {
-    mkdirSync(dirname(path), { recursive: true });
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const pair = generateRsaKeyPair();
     writeDurably(path, pair.privatePem);
     const privateKey = parsePrivateKey(pair.privatePem);

@@ -5,11 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { AppBackend } from '../services/api/backend';
+import { ensurePrivateDir } from '../services/files/private';
 import { startServeHost, type ServeHost } from './serve';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     );
   }
 
-  await mkdir(opts.dataDir, { recursive: true });
+  ensurePrivateDir(opts.dataDir);
   // Loaded lazily: the backend pulls in the whole service layer (sqlite, crypto).
   const { createAppBackend } = await import('../services/app/create-backend');
   const backend: AppBackend = await createAppBackend({ dataDir: opts.dataDir, mode: 'serve' });

@@ -7,6 +7,7 @@ import { safeStorage, screen, type BrowserWindow, type Rectangle } from 'electro
 import ElectronStore from 'electron-store';
 import type { KeyProtection } from '../services/identities/protection';
 import type { SettingsStoreLike } from '../services/settings/store';
+import { PRIVATE_FILE_MODE } from '../services/files/private';
 
 /** safeStorage (Keychain, DPAPI, libsecret/kwallet); null where the OS offers no real encryption. */
 export function createSafeStorageProtection(): KeyProtection | null {
@@ -22,7 +23,11 @@ export function createSafeStorageProtection(): KeyProtection | null {
 
 /** Settings, identities and tracker profiles: `<userData>/settings.json`. */
 export function createElectronSettingsStore(): SettingsStoreLike {
-  const store = new ElectronStore<Record<string, unknown>>({ name: 'settings' });
+  // It holds the sealed keys: owner-only whatever the umask (conf chmods each write).
+  const store = new ElectronStore<Record<string, unknown>>({
+    name: 'settings',
+    configFileMode: PRIVATE_FILE_MODE,
+  });
   return {
     get: (key) => store.get(key),
     set: (key, value) => store.set(key, value),
@@ -45,7 +50,10 @@ function isNumber(v: unknown): v is number {
 
 /** Remembers the main window's bounds in `<userData>/window-state.json`. */
 export class WindowStateKeeper {
-  private readonly store = new ElectronStore<Record<string, unknown>>({ name: 'window-state' });
+  private readonly store = new ElectronStore<Record<string, unknown>>({
+    name: 'window-state',
+    configFileMode: PRIVATE_FILE_MODE,
+  });
 
   /** The saved bounds, if they are sane and still visible on some display. */
   load(): WindowState {

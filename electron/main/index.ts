@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { AppNotification } from '../../shared/api/models';
 import type { AppBackend } from '../services/api/backend';
 import { createAppBackend } from '../services/app/create-backend';
+import { securePrivateDataDir } from '../services/files/private';
 import { createElectronSettingsStore, createSafeStorageProtection, WindowStateKeeper } from './adapters';
 import { launchEmbeddedTrackerElectron } from './embedded-tracker';
 import { createAppUrlCheck, registerApiIpc, type SenderFrame } from './ipc';
@@ -89,8 +90,11 @@ async function showNativeNotification(backendRef: AppBackend, n: AppNotification
 
 async function start(): Promise<void> {
   const keyProtection = createSafeStorageProtection();
+  const dataDir = app.getPath('userData');
+  // Before electron-store touches them; createAppBackend secures the backend's own files.
+  securePrivateDataDir(dataDir, ['settings.json', 'window-state.json']);
   backend = await createAppBackend({
-    dataDir: app.getPath('userData'),
+    dataDir,
     mode: 'electron',
     version: app.getVersion(),
     keyProtection,

@@ -1,13 +1,22 @@
 /** Opens the tracker database: WAL, full fsync on commit, schema applied. */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema';
 
 export type Db = Database.Database;
 
+/** Owner-only, whatever the umask: created 0600 (SQLite gives -wal/-shm the same mode), older files tightened. */
+function makePrivate(path: string): void {
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(file)) chmodSync(file, 0o600);
+  }
+}
+
 export function openDatabase(path: string): Db {
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (path !== ':memory:') makePrivate(path);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // FULL: a commit is on disk before the answer leaves (nothing answered before it is durable).

@@ -3,7 +3,7 @@
  * identities, the tracker connection (embedded tracker by default), the wallet (addresses and
  * channels), the history cache and sync. Imports nothing from `electron`.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fingerprintOf } from '../../../shared/crypto/keys';
@@ -21,6 +21,7 @@ import {
   type EmbeddedTrackerLauncher,
 } from './embedded-tracker';
 import { stateStoreOf } from './state-store';
+import { ensurePrivateFile, securePrivateDataDir } from '../files/private';
 import { HistoryService } from './history-service';
 
 export interface CreateBackendOptions {
@@ -45,15 +46,28 @@ function appVersion(): string {
   }
 }
 
+const CACHE_FILE = 'cache.sqlite';
+/** What the backend keeps in the data folder (Electron adds its own files beside them). */
+const PRIVATE_ENTRIES = [
+  'settings.json',
+  ...['', '-wal', '-shm', '-journal'].map((suffix) => `${CACHE_FILE}${suffix}`),
+  'exports',
+  // The embedded tracker's database and key (embeddedTrackerArgs); the tracker creates them 0600.
+  'tracker',
+];
+
 export async function createAppBackend(opts: CreateBackendOptions): Promise<AppBackend> {
-  mkdirSync(opts.dataDir, { recursive: true });
+  // Owner-only whatever the umask; entries an older version left readable are tightened.
+  securePrivateDataDir(opts.dataDir, PRIVATE_ENTRIES);
   const exportsDir = join(opts.dataDir, 'exports');
   const events = new ApiEvents();
   const settings = new AppSettings(opts.settingsStore ?? createConfStore(opts.dataDir));
   const identities = new Identities(settings, opts.keyProtection ?? null, (list) =>
     events.emit('identities.changed', list),
   );
-  const cache = new HistoryCache(join(opts.dataDir, 'cache.sqlite'));
+  const cachePath = join(opts.dataDir, CACHE_FILE);
+  ensurePrivateFile(cachePath);
+  const cache = new HistoryCache(cachePath);
 
   // eslint-disable-next-line prefer-const -- assigned after the connection that calls back into it
   let wallet: Wallet;

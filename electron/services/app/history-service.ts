@@ -1,5 +1,5 @@
 /** History for the API: cached reads (work offline), sync through the live session, CSV, chart. */
-import { mkdirSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   HistoryFilter,
@@ -14,6 +14,7 @@ import type { HistoryCache } from '../history/cache';
 import { HistorySync, type HistorySource, type SyncReport } from '../history/sync';
 import type { Identities } from '../identities/service';
 import type { ConnectionManager } from './connection';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../files/private';
 
 export interface HistoryServiceDeps {
   cache: HistoryCache;
@@ -126,11 +127,13 @@ export class HistoryService {
   ): Promise<{ fileName: string; path: string; rows: number }> {
     const scope = this.scope(identityId);
     const who = this.d.identities.list().find((i) => i.id === identityId);
-    mkdirSync(this.d.exportsDir, { recursive: true });
+    ensurePrivateDir(this.d.exportsDir);
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const fileName = `history-${(who?.name ?? 'identity').replace(/[^\w.-]+/g, '_').slice(0, 40)}-${stamp}.csv`;
     const path = join(this.d.exportsDir, fileName);
     const rows = await this.d.cache.exportCsv(scope, filter, path);
+    // The folder is 0700 already; the file itself is owner-only too, whatever the umask.
+    chmodSync(path, PRIVATE_FILE_MODE);
     return { fileName, path, rows };
   }
 

@@ -12,6 +12,7 @@ import {
   type TrackerProfile,
 } from '../../../shared/api/models';
 import type { SealedKey } from '../identities/protection';
+import { PRIVATE_FILE_MODE } from '../files/private';
 
 export interface SettingsStoreLike {
   get(key: string): unknown;
@@ -47,6 +48,8 @@ export function createConfStore(dataDir: string): SettingsStoreLike {
     cwd: dataDir,
     configName: 'settings',
     projectName: 'wallet-tracker',
+    // It holds the sealed keys: owner-only whatever the umask (conf chmods each write).
+    configFileMode: PRIVATE_FILE_MODE,
   });
   return { get: (k) => conf.get(k), set: (k, v) => conf.set(k, v) };
 }
