@@ -71,12 +71,20 @@ export const requests = {
     }),
     identityInfo,
   ),
-  /** Writes a passphrase-encrypted PKCS#8 PEM; the key itself never reaches the renderer. */
-  'identities.export': method(z.object({ id, exportPassphrase: passphrase }), textFile),
+  /**
+   * Writes a passphrase-encrypted PKCS#8 PEM; the key itself never reaches the renderer. A
+   * passphrase identity must give its own passphrase again (`passphrase`), unlocked or not.
+   */
+  'identities.export': method(
+    z.object({ id, passphrase: z.string().min(1).max(1024).optional(), exportPassphrase: passphrase }),
+    textFile,
+  ),
   'identities.rename': method(z.object({ id, name }), identityInfo),
   'identities.delete': method(z.object({ id }), z.object({ deleted: z.boolean() })),
   'identities.unlock': method(z.object({ id, passphrase: z.string().min(1).max(1024) }), identityInfo),
   'identities.lock': method(z.object({ id }), identityInfo),
+  /** Drops every decrypted key from memory (what auto-lock does). */
+  'identities.lockAll': method(none, z.array(identityInfo)),
   'identities.setAutoRenew': method(z.object({ id, autoRenew: z.boolean() }), identityInfo),
 
   'trackers.list': method(none, z.array(trackerProfile)),

@@ -32,6 +32,8 @@ export const APP_ERROR_CODES = [
   'BUSY',
   'LOCKED',
   'WRONG_PASSPHRASE',
+  /** A sealed key record that fails its checks (bounds, tag length, key/public key mismatch). */
+  'KEY_RECORD_DAMAGED',
   'PASSPHRASE_REQUIRED',
   'DUPLICATE_IDENTITY',
   'IDENTITY_NOT_FOUND',

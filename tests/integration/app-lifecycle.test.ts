@@ -73,7 +73,11 @@ describe('identities', () => {
     });
     expect(b.publicPem).toBe(a.publicPem);
 
-    const exported = await app.call('identities.export', { id: b.id, exportPassphrase: 'export pass 2' });
+    const exported = await app.call('identities.export', {
+      id: b.id,
+      passphrase: PASS,
+      exportPassphrase: 'export pass 2',
+    });
     expect(exported.content).toContain('BEGIN ENCRYPTED PRIVATE KEY');
     expect(() => parsePrivateKey(exported.content)).toThrow();
     const back = parsePrivateKey(exported.content, 'export pass 2');
@@ -92,9 +96,10 @@ describe('identities', () => {
     const c = await app.call('identities.create', { name: 'Lockable', passphrase: PASS });
     const locked = await app.call('identities.lock', { id: c.id });
     expect(locked.unlocked).toBe(false);
+    // Exporting asks for the identity's passphrase whether it is locked or not.
     await expect(
       app.call('identities.export', { id: c.id, exportPassphrase: 'export pass 2' }),
-    ).rejects.toMatchObject({ code: 'LOCKED' });
+    ).rejects.toMatchObject({ code: 'PASSPHRASE_REQUIRED' });
     await expect(
       app.call('identities.unlock', { id: c.id, passphrase: 'not the passphrase' }),
     ).rejects.toMatchObject({

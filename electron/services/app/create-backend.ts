@@ -125,7 +125,7 @@ export async function createAppBackend(opts: CreateBackendOptions): Promise<AppB
     'identities.list': async () => identities.list(),
     'identities.create': async (a) => identities.create(a.name, a.passphrase),
     'identities.import': async (a) => identities.import(a.name, a.pem, a.pemPassphrase, a.passphrase),
-    'identities.export': async (a) => identities.export(a.id, a.exportPassphrase),
+    'identities.export': async (a) => identities.export(a.id, a.exportPassphrase, a.passphrase),
     'identities.rename': async (a) => identities.rename(a.id, a.name),
     'identities.delete': async (a) => {
       if (connection.activeIdentityId === a.id) await connection.disconnect();
@@ -133,6 +133,7 @@ export async function createAppBackend(opts: CreateBackendOptions): Promise<AppB
     },
     'identities.unlock': async (a) => identities.unlock(a.id, a.passphrase),
     'identities.lock': async (a) => identities.lock(a.id),
+    'identities.lockAll': async () => identities.lockAll(),
     'identities.setAutoRenew': async (a) => identities.setAutoRenew(a.id, a.autoRenew),
 
     'trackers.list': async () => settings.trackers(),

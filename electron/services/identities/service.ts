@@ -10,12 +10,20 @@ import {
   publicPemOf,
   fingerprintOf,
   parsePublicKey,
+  sameKey,
 } from '../../../shared/crypto/keys';
 import { commonAddressOf } from '../../../shared/crypto/address';
 import type { Signer } from '../../../shared/crypto/signed-payload';
 import type { IdentityInfo, TextFile } from '../../../shared/api/models';
 import { AppError } from '../api/backend';
-import { openWithPassphrase, sealWithPassphrase, type KeyProtection, type SealedKey } from './protection';
+import {
+  damaged,
+  openWithPassphrase,
+  sealWithPassphrase,
+  type KeyBinding,
+  type KeyProtection,
+} from './protection';
+import { exportEncryptedPkcs8 } from './key-file';
 import type { AppSettings, IdentityRecord } from '../settings/store';
 
 export class Identities {
@@ -64,6 +72,7 @@ export class Identities {
   private seal(
     privatePem: string,
     passphrase: string | undefined,
+    binding: KeyBinding,
   ): Pick<IdentityRecord, 'protection' | 'sealed'> {
     if (this.protection) {
       return {
@@ -77,7 +86,37 @@ export class Identities {
         'choose a passphrase to protect this key (at least 8 characters)',
       );
     }
-    return { protection: 'passphrase', sealed: sealWithPassphrase(Buffer.from(privatePem), passphrase) };
+    return {
+      protection: 'passphrase',
+      sealed: sealWithPassphrase(Buffer.from(privatePem), passphrase, binding),
+    };
+  }
+
+  /** The decrypted key, refused unless it is the private half of the record's public key. */
+  private checkedKey(privatePem: string, r: IdentityRecord): KeyObject {
+    let key: KeyObject;
+    try {
+      key = parsePrivateKey(privatePem);
+    } catch {
+      throw damaged('the decrypted key does not parse');
+    }
+    if (!sameKey(publicPemOf(key), r.publicPem)) {
+      throw damaged('the decrypted key does not belong to this identity’s public key');
+    }
+    return key;
+  }
+
+  /** Opens a passphrase record; one of the first format is re-sealed in the current one. */
+  private openSealed(r: IdentityRecord, passphrase: string): KeyObject {
+    const opened = openWithPassphrase(r.sealed, passphrase, r);
+    const key = this.checkedKey(opened.plain.toString(), r);
+    if (opened.legacy) {
+      const sealed = sealWithPassphrase(opened.plain, passphrase, r);
+      this.settings.saveIdentities(
+        this.settings.identities().map((x) => (x.id === r.id ? { ...x, sealed } : x)),
+      );
+    }
+    return key;
   }
 
   private add(name: string, privatePem: string, passphrase: string | undefined): IdentityInfo {
@@ -89,11 +128,12 @@ export class Identities {
     const dup = this.settings.identities().find((r) => parsePublicKey(r.publicPem).der.equals(der));
     if (dup) throw new AppError('DUPLICATE_IDENTITY', `this key is already the identity “${dup.name}”`);
     const canonicalPrivate = key.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const id = randomUUID();
     const record: IdentityRecord = {
-      id: randomUUID(),
+      id,
       name: name.trim(),
       publicPem,
-      ...this.seal(canonicalPrivate, passphrase),
+      ...this.seal(canonicalPrivate, passphrase, { id, publicPem }),
       autoRenew: false,
       createdAt: Date.now(),
     };
@@ -117,11 +157,10 @@ export class Identities {
   unlock(id: string, passphrase: string): IdentityInfo {
     const r = this.record(id);
     if (r.protection === 'passphrase') {
-      const pem = openWithPassphrase(r.sealed as SealedKey, passphrase).toString();
-      this.unlocked.set(id, parsePrivateKey(pem));
+      this.unlocked.set(id, this.openSealed(r, passphrase));
       this.onChange(this.list());
     }
-    return this.info(r);
+    return this.info(this.record(id));
   }
 
   lock(id: string): IdentityInfo {
@@ -131,14 +170,29 @@ export class Identities {
     return this.info(r);
   }
 
+  /** Drops every decrypted key from memory (auto-lock, suspend, screen lock, "Lock all"). */
+  lockAll(): IdentityInfo[] {
+    const had = this.unlocked.size > 0;
+    this.unlocked.clear();
+    const list = this.list();
+    if (had) this.onChange(list);
+    return list;
+  }
+
+  /** True while some decrypted key is held in memory. */
+  get anyUnlocked(): boolean {
+    return this.unlocked.size > 0;
+  }
+
   private privateKey(id: string): KeyObject {
     const r = this.record(id);
     const cached = this.unlocked.get(id);
     if (cached) return cached;
     if (r.protection === 'safeStorage') {
       if (!this.protection) throw new AppError('LOCKED', 'safeStorage is not available on this machine');
-      const key = parsePrivateKey(
+      const key = this.checkedKey(
         this.protection.decrypt(Buffer.from(r.sealed as string, 'base64')).toString(),
+        r,
       );
       this.unlocked.set(id, key);
       return key;
@@ -164,11 +218,22 @@ export class Identities {
     return r ? this.info(r) : null;
   }
 
-  export(id: string, exportPassphrase: string): TextFile {
+  /**
+   * An encrypted PKCS#8 PEM of the key (key-file.ts). A passphrase identity must give its
+   * passphrase again, unlocked or not: whoever finds the app unlocked cannot walk away with the key.
+   */
+  async export(id: string, exportPassphrase: string, passphrase?: string): Promise<TextFile> {
     const r = this.record(id);
-    const content = this.privateKey(id)
-      .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: exportPassphrase })
-      .toString();
+    let key: KeyObject;
+    if (r.protection === 'passphrase') {
+      if (!passphrase) {
+        throw new AppError('PASSPHRASE_REQUIRED', 'enter this identity’s passphrase to export its key');
+      }
+      key = this.openSealed(r, passphrase);
+    } else {
+      key = this.privateKey(id);
+    }
+    const content = await exportEncryptedPkcs8(key, exportPassphrase);
     const safeName = r.name.replace(/[^\w.-]+/g, '_').slice(0, 60) || 'identity';
     return { fileName: `${safeName}.key.pem`, content };
   }

@@ -86,6 +86,7 @@ export default {
     passphrase: 'Passphrase',
     passphraseConfirm: 'Repeat the passphrase',
     exportPassphrase: 'Passphrase for the exported file',
+    currentPassphrase: 'Passphrase of this identity',
     pemFile: 'Private key file (PEM)',
     pemText: 'Or paste the PEM text',
     pemPassphrase: 'Passphrase of the PEM file',
@@ -125,6 +126,8 @@ export default {
     INTERNAL: 'An internal error occurred.',
     LOCKED: 'This identity is locked. Unlock it with its passphrase first.',
     WRONG_PASSPHRASE: 'The passphrase is wrong.',
+    KEY_RECORD_DAMAGED:
+      'The stored key of this identity is damaged or was altered. Restore it from an exported key file.',
     PASSPHRASE_REQUIRED: 'A passphrase is required.',
     OFFLINE: 'Not connected to the tracker.',
     TIMEOUT: 'The tracker did not answer in time. The result is unknown; refresh before trying again.',
@@ -220,6 +223,7 @@ export default {
     exportTitle: 'Export {name}',
     exportExplain:
       'The private key is saved as an encrypted PKCS#8 PEM file. Choose a passphrase for that file.',
+    exportCurrentHint: 'Asked again before the key leaves the app, even while it is unlocked.',
     exported: 'Saved {file}.',
     deleteTitle: 'Delete {name}?',
     deleteConsequence:

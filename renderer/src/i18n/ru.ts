@@ -85,6 +85,7 @@ const ru: typeof en = {
     passphrase: 'Пароль',
     passphraseConfirm: 'Повторите пароль',
     exportPassphrase: 'Пароль для экспортируемого файла',
+    currentPassphrase: 'Пароль этой личности',
     pemFile: 'Файл закрытого ключа (PEM)',
     pemText: 'Или вставьте текст PEM',
     pemPassphrase: 'Пароль файла PEM',
@@ -125,6 +126,8 @@ const ru: typeof en = {
     INTERNAL: 'Внутренняя ошибка.',
     LOCKED: 'Личность заблокирована. Сначала разблокируйте её паролем.',
     WRONG_PASSPHRASE: 'Неверный пароль.',
+    KEY_RECORD_DAMAGED:
+      'Сохранённый ключ этой личности повреждён или изменён. Восстановите его из экспортированного файла ключа.',
     PASSPHRASE_REQUIRED: 'Нужен пароль.',
     OFFLINE: 'Нет подключения к трекеру.',
     TIMEOUT: 'Трекер не ответил вовремя. Результат неизвестен; обновите данные перед повтором.',
@@ -220,6 +223,8 @@ const ru: typeof en = {
     exportTitle: 'Экспорт {name}',
     exportExplain:
       'Закрытый ключ сохраняется в зашифрованный файл PKCS#8 PEM. Задайте пароль для этого файла.',
+    exportCurrentHint:
+      'Запрашивается снова перед тем, как ключ покинет приложение, даже если он разблокирован.',
     exported: 'Сохранено: {file}.',
     deleteTitle: 'Удалить {name}?',
     deleteConsequence:

@@ -200,8 +200,16 @@ export const useSessionStore = defineStore('session', () => {
     return deleted;
   }
 
-  async function exportIdentity(id: string, exportPassphrase: string): Promise<TextFile> {
-    return transport().invoke('identities.export', { id, exportPassphrase });
+  /** `passphrase`: the identity's own, asked again before its key leaves the app. */
+  async function exportIdentity(
+    id: string,
+    exportPassphrase: string,
+    passphrase?: string,
+  ): Promise<TextFile> {
+    return transport().invoke(
+      'identities.export',
+      passphrase ? { id, exportPassphrase, passphrase } : { id, exportPassphrase },
+    );
   }
 
   async function setAutoRenew(id: string, autoRenew: boolean): Promise<IdentityInfo> {
