@@ -246,7 +246,7 @@ describe('app backend against the embedded tracker', () => {
     expect(a!.amount).toBe(String(9000 - 950));
   });
 
-  it('refuses an expired file', async () => {
+  it('refuses an expired file, and one whose expiry was edited', async () => {
     const draft = {
       channelId: 'old-1',
       fromAddress: spend.address,
@@ -267,6 +267,11 @@ describe('app backend against the embedded tracker', () => {
     await expect(
       app.call('channels.countersign', { content: old, identityId: bob.id }),
     ).rejects.toBeInstanceOf(ApiCallError);
+    // The expiry is signed by the file's author: pushing it later breaks the file.
+    const extended = JSON.stringify({ ...JSON.parse(offer.content), expiresAt: Date.now() + 86_400_000 });
+    await expect(
+      app.call('channels.countersign', { content: extended, identityId: bob.id }),
+    ).rejects.toMatchObject({ code: 'BAD_FILE', message: expect.stringMatching(/altered/) });
   });
 
   it('shows the tracker’s refusal with its code', async () => {

@@ -3,11 +3,18 @@
  * (offer) or close (receipt). The file carries the exact message string and whatever signatures it
  * has so far; the counterparty reviews it, adds its signature and either submits it or sends it back.
  *
- * Format (JSON, version 1):
- *   { format: "wallet-tracker/transfer-file", version: 1, kind: "open" | "close",
+ * Format (JSON, version 2):
+ *   { format: "wallet-tracker/transfer-file", version: 2, kind: "open" | "close",
  *     tracker: { fingerprint }, message, fromPK, fromSign | null, toPK, toSign | null,
- *     createdAt, expiresAt }
+ *     createdAt, expiresAt, author: "payer" | "payee", authorSign }
+ *
+ * `authorSign` is the author's signature (the party that made the file) over the file's own
+ * terms (fileTerms: kind, tracker fingerprint, createdAt, expiresAt, author and the SHA-256 of
+ * `message`), so the expiry and the tracker cannot be edited without breaking the file. The signed
+ * text starts with a label no protocol message can start with: it can never be replayed to a
+ * tracker as a signed command. Version 1 files carried no such signature and are refused.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { sameKey, fingerprintOf, parsePublicKey } from '../../../shared/crypto/keys';
 import { verifyMessage, signMessage } from '../../../shared/crypto/sign';
@@ -19,11 +26,13 @@ import type { Signer } from '../../../shared/crypto/signed-payload';
 import { AppError } from '../api/backend';
 
 export const FILE_FORMAT = 'wallet-tracker/transfer-file';
+export const FILE_VERSION = 2;
+const TERMS_LABEL = `${FILE_FORMAT}/${FILE_VERSION} terms\n`;
 
 export const transferFile = z
   .object({
     format: z.literal(FILE_FORMAT),
-    version: z.literal(1),
+    version: z.literal(FILE_VERSION),
     kind: z.enum(['open', 'close']),
     tracker: z.object({ fingerprint: z.string().max(200) }).strict(),
     message: z
@@ -36,6 +45,8 @@ export const transferFile = z
     toSign: z.string().max(2048).nullable(),
     createdAt: z.number().int(),
     expiresAt: z.number().int(),
+    author: z.enum(['payer', 'payee']),
+    authorSign: z.string().max(2048),
   })
   .strict();
 export type TransferFile = z.infer<typeof transferFile>;
@@ -47,6 +58,12 @@ export function parseTransferFile(content: string): TransferFile {
   } catch {
     throw new AppError('BAD_FILE', 'the file is not JSON: is it a Wallet Tracker offer or receipt?');
   }
+  if (isRecord(raw) && raw['format'] === FILE_FORMAT && raw['version'] === 1) {
+    throw new AppError(
+      'BAD_FILE',
+      'this file was made by an older Wallet Tracker whose files did not sign their dates and tracker: ask the sender for a new one',
+    );
+  }
   const r = transferFile.safeParse(raw);
   if (!r.success) {
     const first = r.error.issues[0];
@@ -56,6 +73,59 @@ export function parseTransferFile(content: string): TransferFile {
     );
   }
   return r.data;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The text the author signs: the file's terms, bound to its message by the message's hash. */
+export function fileTerms(f: Omit<TransferFile, 'authorSign'>): string {
+  const messageSha256 = createHash('sha256').update(f.message, 'utf8').digest('base64');
+  return `${TERMS_LABEL}${JSON.stringify({
+    kind: f.kind,
+    tracker: f.tracker.fingerprint,
+    createdAt: f.createdAt,
+    expiresAt: f.expiresAt,
+    author: f.author,
+    messageSha256,
+  })}`;
+}
+
+export interface NewTransferFile {
+  kind: 'open' | 'close';
+  trackerFingerprint: string;
+  message: string;
+  fromPK: string;
+  toPK: string;
+  /** The party making the file: signs the message and the file's terms. */
+  author: Signer;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** A file carrying its author's signatures over the message and over the file's terms. */
+export function createTransferFile(n: NewTransferFile): TransferFile {
+  const authorIsPayer = sameKey(n.author.publicPem, n.fromPK);
+  if (!authorIsPayer && !sameKey(n.author.publicPem, n.toPK)) {
+    throw new AppError('NOT_A_PARTY', 'the file’s author must be the payer or the payee');
+  }
+  const sign = signMessage(n.message, n.author.privateKey);
+  const unsigned = {
+    format: FILE_FORMAT,
+    version: FILE_VERSION,
+    kind: n.kind,
+    tracker: { fingerprint: n.trackerFingerprint },
+    message: n.message,
+    fromPK: n.fromPK,
+    fromSign: authorIsPayer ? sign : null,
+    toPK: n.toPK,
+    toSign: authorIsPayer ? null : sign,
+    createdAt: n.createdAt,
+    expiresAt: n.expiresAt,
+    author: authorIsPayer ? 'payer' : 'payee',
+  } as const;
+  return { ...unsigned, authorSign: signMessage(fileTerms(unsigned), n.author.privateKey) };
 }
 
 export function serializeTransferFile(f: TransferFile): string {
@@ -148,6 +218,15 @@ export function reviewTransferFile(content: string, ctx: ReviewContext): FileRev
   if (toSignature === 'invalid') problems.push('the payee’s signature does not verify: the file was altered');
   if (fromSignature === 'missing' && toSignature === 'missing')
     problems.push('the file carries no signature');
+  const authorPK = f.author === 'payer' ? f.fromPK : f.toPK;
+  if (!verifyMessage(fileTerms(f), f.authorSign, authorPK)) {
+    problems.push(
+      `the ${f.author}’s signature over the file’s dates and tracker does not verify: the file was altered`,
+    );
+  }
+  if ((f.author === 'payer' ? fromSignature : toSignature) === 'missing') {
+    problems.push(`the ${f.author} made this file but did not sign its message`);
+  }
   if (ctx.now > f.expiresAt) problems.push(`the file expired at ${new Date(f.expiresAt).toISOString()}`);
   if (ctx.trackerFingerprint && f.tracker.fingerprint !== ctx.trackerFingerprint) {
     problems.push('the file was made for another tracker than the one you are connected to');

@@ -14,7 +14,7 @@ import type {
   TextFile,
 } from '../../../shared/api/models';
 import { checkAddress } from '../../../shared/crypto/address';
-import { sameKey, fingerprintOf, parsePublicKey } from '../../../shared/crypto/keys';
+import { fingerprintOf, parsePublicKey } from '../../../shared/crypto/keys';
 import { signMessage } from '../../../shared/crypto/sign';
 import { comparePrices, plannedBytes, reservation, UINT64_MAX } from '../../../shared/protocol/amounts';
 import { contractMessage, closeMessage as closeSchema } from '../../../shared/protocol/schemas';
@@ -24,13 +24,12 @@ import type { AppSettings } from '../settings/store';
 import { closeMessage, newChannelId, openMessage, settlementFor, type Contract } from './messages';
 import {
   countersignTransferFile,
+  createTransferFile,
   fileNameFor,
   parseTransferFile,
   reviewTransferFile,
   serializeTransferFile,
-  FILE_FORMAT,
   type ReviewContext,
-  type TransferFile,
 } from './offer-file';
 import type { AddressStateData, StateStore, TrackerApi } from './ports';
 import type { Signer } from './types';
@@ -549,22 +548,16 @@ export class Wallet {
     own: Signer,
     expiresAt: number,
   ): TextFile {
-    const c = this.online();
-    const sign = signMessage(message, own.privateKey);
-    const ownIsPayer = sameKey(own.publicPem, contract.fromPK);
-    const f: TransferFile = {
-      format: FILE_FORMAT,
-      version: 1,
+    const f = createTransferFile({
       kind,
-      tracker: { fingerprint: c.trackerFingerprint },
+      trackerFingerprint: this.online().trackerFingerprint,
       message,
       fromPK: contract.fromPK,
-      fromSign: ownIsPayer ? sign : null,
       toPK: contract.toPK,
-      toSign: ownIsPayer ? null : sign,
+      author: own,
       createdAt: this.now(),
       expiresAt,
-    };
+    });
     return { fileName: fileNameFor(f, contract.channelId), content: serializeTransferFile(f) };
   }
 
