@@ -71,8 +71,9 @@ class Bridge {
   }
 
   static async open(app: ServedApp): Promise<Bridge> {
-    const ws = new WebSocket(`ws://127.0.0.1:${app.port}/api?token=${app.token}`, {
+    const ws = new WebSocket(`ws://127.0.0.1:${app.port}/api`, {
       origin: `http://127.0.0.1:${app.port}`,
+      headers: { Authorization: `Bearer ${app.token}` },
     });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', resolve);

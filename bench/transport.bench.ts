@@ -17,6 +17,7 @@ import { createAppBackend } from '../electron/services/app/create-backend';
 import { dispatch } from '../electron/services/api/backend';
 import { createIpcHandlers } from '../electron/main/ipc';
 import { attachBridge } from '../electron/host/bridge';
+import { generateToken } from '../electron/host/auth';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -67,9 +68,11 @@ export async function benchTransports(n = 300): Promise<Record<string, string>> 
 
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
-    const bridge = attachBridge(server, backend, 'bench-token-0123456789');
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/api?token=bench-token-0123456789`, {
+    const token = generateToken();
+    const bridge = attachBridge(server, backend, token);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/api`, {
       origin: `http://127.0.0.1:${port}`,
+      headers: { Authorization: `Bearer ${token}` },
     });
     await new Promise<void>((res, rej) => {
       ws.once('open', res);

@@ -6,9 +6,10 @@
  *   client → host  {id, method, args}
  *   host → client  {id, result} | {id, error: {code, message}} | {event, payload}
  *
- * Access: `ws://HOST:PORT/api?token=TOKEN`. A foreign `Origin` or `Host` is refused at the HTTP
- * upgrade (403); a missing or wrong token gets the socket closed with 4401 right after the
- * handshake, so a browser client can tell "wrong token" from "host down". Frames over 1 MiB close
+ * Access: `ws://HOST:PORT/api` with the session cookie (a browser, after `POST /session`) or an
+ * `Authorization: Bearer <token>` header (scripts); see auth.ts. A foreign `Origin` or `Host` is
+ * refused at the HTTP upgrade (403); a missing or wrong credential gets the socket closed with 4401
+ * right after the handshake, so a browser client can tell "not signed in" from "host down". Frames over 1 MiB close
  * the socket (1009). A malformed frame gets an error reply; nothing a client sends can crash the host.
  */
 import type { IncomingMessage, Server } from 'node:http';
@@ -16,7 +17,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { bridgeRequest, type ApiErrorShape } from '../../shared/api/contract';
 import { dispatch, type AppBackend } from '../services/api/backend';
-import { isAllowedHostHeader, isAllowedOrigin, listeningPort, tokenMatches } from './origin';
+import { HostAuth } from './auth';
+import { isAllowedHostHeader, isAllowedOrigin, listeningPort } from './origin';
 
 export const BRIDGE_PATH = '/api';
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -65,10 +67,11 @@ function idOf(value: unknown): number {
 export function attachBridge(
   httpServer: Server,
   backend: AppBackend,
-  token: string,
+  /** The host's auth, or its token (at least 128 bits: see tokenStrengthProblem). */
+  tokenOrAuth: string | HostAuth,
   options: BridgeOptions = {},
 ): Bridge {
-  if (token.length < 16) throw new Error('the bridge token must have at least 16 characters');
+  const auth = typeof tokenOrAuth === 'string' ? new HostAuth(tokenOrAuth) : tokenOrAuth;
   const bindHost = options.bindHost ?? '127.0.0.1';
   const wss = new WebSocketServer({
     noServer: true,
@@ -147,7 +150,7 @@ export function attachBridge(
     if (!isAllowedHostHeader(req.headers.host, bindHost, port) || !isAllowedOrigin(req, bindHost, port)) {
       return rejectUpgrade(socket, 403, 'Forbidden');
     }
-    const authorized = tokenMatches(url.searchParams.get('token'), token);
+    const authorized = auth.isAuthorized(req, port);
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', () => ws.terminate());
       if (!authorized) return ws.close(CLOSE_UNAUTHORIZED, 'unauthorized');

@@ -1,26 +1,27 @@
 /**
  * `npm run serve [-- --port 5174 --data-dir ./data/app --host 127.0.0.1 --token T]`: Wallet Tracker
- * in a browser, without Electron. Prints the address to open (with the access token in the hash)
- * and one JSON line {"event":"serving",url,port,token} for scripts and tests.
+ * in a browser, without Electron. Prints the address to open, with the access token in the hash:
+ * the only place the token is ever printed. Then one JSON line {"event":"serving",origin,port} for
+ * scripts and tests (without the token: they pass their own with --token).
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { AppBackend } from '../services/api/backend';
 import { ensurePrivateDir } from '../services/files/private';
+import { generateToken, tokenStrengthProblem } from './auth';
 import { startServeHost, type ServeHost } from './serve';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
-const TOKEN_FORMAT = /^[A-Za-z0-9_-]{16,256}$/;
 
 const USAGE = `usage: npm run serve -- [options]
   --port N              port to listen on (default 5174; 0 = any free port)
   --host ADDR           address to bind (default 127.0.0.1; anything else exposes your wallets to the network)
   --data-dir DIR        where identities, settings and caches live (default ./data/app)
-  --token T             access token (default: random; or env WT_SERVE_TOKEN), 16+ chars of [A-Za-z0-9_-]
+  --token T             access token (default: random, new at every start; or env WT_SERVE_TOKEN):
+                        at least 128 bits, e.g. 22+ random characters of A-Z a-z 0-9 _ -
   --renderer-dir DIR    built renderer (default out/renderer)`;
 
 class UsageError extends Error {}
@@ -57,9 +58,11 @@ function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): S
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`bad --port ${values.port}`);
   const host = values.host ?? '127.0.0.1';
   if (host.trim() === '') throw new UsageError('empty --host');
-  const token = values.token ?? env['WT_SERVE_TOKEN'] ?? randomBytes(24).toString('base64url');
-  if (!TOKEN_FORMAT.test(token))
-    throw new UsageError('the token must be 16-256 characters of A-Z a-z 0-9 _ -');
+  const given = values.token ?? (env['WT_SERVE_TOKEN'] || undefined);
+  const token = given ?? generateToken();
+  const problem = tokenStrengthProblem(token);
+  if (problem)
+    throw new UsageError(`refusing ${values.token !== undefined ? '--token' : 'WT_SERVE_TOKEN'}: ${problem}`);
   return {
     port,
     host,
@@ -116,9 +119,7 @@ async function main(): Promise<void> {
   }
 
   process.stdout.write(`Wallet Tracker serving at ${host.url}\n`);
-  process.stdout.write(
-    `${JSON.stringify({ event: 'serving', url: host.url, port: host.port, token: opts.token })}\n`,
-  );
+  process.stdout.write(`${JSON.stringify({ event: 'serving', origin: host.origin, port: host.port })}\n`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

@@ -4,21 +4,25 @@
  *
  *   GET /, /<spa route>       index.html (SPA fallback for paths without a file extension)
  *   GET /assets/...            the renderer's files
- *   GET /exports/<file>?token= files the backend wrote to <dataDir>/exports (token required)
- *   WS  /api?token=            the API bridge (electron/host/bridge.ts)
+ *   POST /session              trades `Authorization: Bearer <token>` for the session cookie (auth.ts)
+ *   GET /exports/<file>        files the backend wrote to <dataDir>/exports (session or bearer)
+ *   WS  /api                   the API bridge (electron/host/bridge.ts; session or bearer)
  */
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import type { AppBackend } from '../services/api/backend';
+import { HostAuth, SESSION_PATH } from './auth';
 import { attachBridge, type Bridge } from './bridge';
-import { isAllowedHostHeader, listeningPort, tokenMatches } from './origin';
+import { isAllowedHostHeader, isAllowedOrigin, listeningPort } from './origin';
 
 /** Used when the built index.html carries no CSP meta tag (it always should: renderer/index.html). */
 export const FALLBACK_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-  "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+  "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+/** Only a header can forbid framing (browsers ignore, and complain about, it in a meta tag). */
+const HEADER_ONLY_CSP = "frame-ancestors 'none'";
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -64,6 +68,7 @@ export interface ServeHostOptions {
   dataDir: string;
   /** The built renderer (must contain index.html). */
   rendererDir: string;
+  /** The access token (at least 128 bits: see tokenStrengthProblem in auth.ts). */
   token: string;
   /** Default 127.0.0.1. */
   host?: string;
@@ -95,11 +100,12 @@ class HttpError extends Error {
 
 export async function startServeHost(opts: ServeHostOptions): Promise<ServeHost> {
   const host = opts.host ?? '127.0.0.1';
+  const auth = new HostAuth(opts.token);
   const rendererDir = await realpath(resolve(opts.rendererDir));
   const indexFile = join(rendererDir, 'index.html');
   if (!existsSync(indexFile))
     throw new Error(`no built renderer at ${indexFile}; run \`npm run build\` first`);
-  const csp = cspOf(readFileSync(indexFile, 'utf8')) ?? FALLBACK_CSP;
+  const csp = `${cspOf(readFileSync(indexFile, 'utf8')) ?? FALLBACK_CSP}; ${HEADER_ONLY_CSP}`;
   const exportsDir = resolve(opts.dataDir, 'exports');
 
   const securityHeaders: Record<string, string> = {
@@ -171,18 +177,34 @@ export async function startServeHost(opts: ServeHostOptions): Promise<ServeHost>
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const port = listeningPort(server);
     if (!isAllowedHostHeader(req.headers.host, host, port)) throw new HttpError(421, 'unknown host name');
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('Allow', 'GET, HEAD');
-      throw new HttpError(405, 'method not allowed');
-    }
     const target = req.url ?? '/';
     if (!target.startsWith('/')) throw new HttpError(400, 'bad path');
     const q = target.indexOf('?');
     const rawPath = q === -1 ? target : target.slice(0, q);
-    const query = new URLSearchParams(q === -1 ? '' : target.slice(q + 1));
+
+    if (rawPath === SESSION_PATH) {
+      if (req.method !== 'POST') {
+        res.setHeader('Allow', 'POST');
+        throw new HttpError(405, 'method not allowed');
+      }
+      // A custom header already needs a CORS preflight, which this host never grants; belt and braces.
+      if (!isAllowedOrigin(req, host, port)) throw new HttpError(403, 'foreign origin');
+      if (!auth.hasBearerToken(req)) throw new HttpError(401, 'wrong or missing token');
+      req.resume();
+      res.writeHead(204, {
+        ...securityHeaders,
+        'Set-Cookie': auth.sessionCookie(port),
+        'Cache-Control': 'no-store',
+      });
+      return void res.end();
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      throw new HttpError(405, 'method not allowed');
+    }
 
     if (rawPath === '/exports' || rawPath.startsWith('/exports/')) {
-      if (!tokenMatches(query.get('token'), opts.token)) throw new HttpError(401, 'token required');
+      if (!auth.isAuthorized(req, port)) throw new HttpError(401, 'not signed in');
       let name: string;
       try {
         name = decodeURIComponent(rawPath.slice('/exports/'.length));
@@ -228,7 +250,7 @@ export async function startServeHost(opts: ServeHostOptions): Promise<ServeHost>
       resolvePromise();
     });
   });
-  const bridge = attachBridge(server, opts.backend, opts.token, { bindHost: host });
+  const bridge = attachBridge(server, opts.backend, auth, { bindHost: host });
   const port = listeningPort(server);
   const urlHost = ['0.0.0.0', '::', '[::]'].includes(host)
     ? '127.0.0.1'

@@ -11,6 +11,7 @@ import { securePrivateDataDir } from '../services/files/private';
 import { createElectronSettingsStore, createSafeStorageProtection, WindowStateKeeper } from './adapters';
 import { launchEmbeddedTrackerElectron } from './embedded-tracker';
 import { createAppUrlCheck, registerApiIpc, type SenderFrame } from './ipc';
+import { isPermissionAllowed } from './permissions';
 
 const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
 const rendererFile = fileURLToPath(new URL('../renderer/index.html', import.meta.url));
@@ -144,7 +145,10 @@ if (!app.requestSingleInstanceLock()) {
   void app.whenReady().then(async () => {
     // Browser permissions: only clipboard writes (copy buttons), and only for the app's own page.
     session.defaultSession.setPermissionRequestHandler((contents, permission, callback) =>
-      callback(permission === 'clipboard-sanitized-write' && isAppUrl(contents.getURL())),
+      callback(isPermissionAllowed(permission, contents.getURL(), isAppUrl)),
+    );
+    session.defaultSession.setPermissionCheckHandler((contents, permission, _origin, details) =>
+      isPermissionAllowed(permission, contents?.getURL() ?? details.requestingUrl ?? '', isAppUrl),
     );
     try {
       await start();

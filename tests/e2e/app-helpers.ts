@@ -128,9 +128,15 @@ export async function downloadOf(
   return { name: download.suggestedFilename(), path, text: readFileSync(path, 'utf8') };
 }
 
-/** A page that fails the test on any uncaught error in the renderer. */
+/**
+ * A page that fails the test on any uncaught error in the renderer, and on anything the Content
+ * Security Policy blocked or complained about (an inline style, a misplaced directive).
+ */
 export function watchErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) errors.push(`CSP: ${m.text()}`);
+  });
   return errors;
 }

@@ -158,6 +158,10 @@ test.describe.serial('history: sync, scroll, filter, export, chart', () => {
     await expect(count()).toHaveText(loaded(ROUNDS));
     await page.getByTestId('history-export').click();
     await expect(page.getByTestId('history-export-result')).toContainText(`Exported ${ROUNDS} rows`);
+    // The session cookie signs the download: no token in the link (nor in the address bar).
+    const href = await page.getByTestId('history-export-link').getAttribute('href');
+    expect(href).toMatch(/^\/exports\/[^?#]+\.csv$/);
+    expect(page.url()).not.toContain('token');
     const csv = await downloadOf(page, () => page.getByTestId('history-export-link').click());
     expect(csv.name).toMatch(/\.csv$/);
     const lines = csv.text.trim().split(/\r?\n/);

@@ -21,13 +21,13 @@ export interface ServedApp {
 }
 
 export async function startServedApp(
-  opts: { dataDir?: string; port?: number; env?: Record<string, string> } = {},
+  opts: { dataDir?: string; port?: number; token?: string; env?: Record<string, string> } = {},
 ): Promise<ServedApp> {
   if (!existsSync(join(root, 'out/renderer/index.html'))) {
     throw new Error('out/renderer is missing: run `npm run build` before the end-to-end tests');
   }
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'wt-e2e-'));
-  const token = randomBytes(18).toString('base64url');
+  const token = opts.token ?? randomBytes(24).toString('base64url');
   const child = spawn(
     process.execPath,
     [
@@ -46,13 +46,13 @@ export async function startServedApp(
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const serving = await new Promise<{ url: string; port: number }>((resolve, reject) => {
+  const serving = await new Promise<{ origin: string; port: number }>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
     rl.on('line', (line) => {
       if (!line.startsWith('{')) return;
       try {
-        const e = JSON.parse(line) as { event?: string; url?: string; port?: number };
-        if (e.event === 'serving' && e.url && e.port) resolve({ url: e.url, port: e.port });
+        const e = JSON.parse(line) as { event?: string; origin?: string; port?: number };
+        if (e.event === 'serving' && e.origin && e.port) resolve({ origin: e.origin, port: e.port });
       } catch {
         /* not ours */
       }
@@ -63,7 +63,7 @@ export async function startServedApp(
     if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     throw e;
   });
-  const base = serving.url.replace(/[#?].*$/, '').replace(/\/$/, '');
+  const base = serving.origin.replace(/\/$/, '');
   return {
     url: base,
     appUrl: `${base}/#token=${token}`,

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cspOf } from '../../electron/host/serve';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const out = join(root, 'out/renderer');
@@ -52,10 +53,25 @@ describe('renderer bundle', () => {
     expect(js).not.toMatch(/\beval\(/);
   });
 
-  it('index.html sets the strict CSP', () => {
-    const html = readFileSync(join(out, 'index.html'), 'utf8');
-    expect(html).toContain("default-src 'self'");
-    expect(html).toContain("script-src 'self'");
-    expect(html).toContain("object-src 'none'");
+  it('index.html sets the strict CSP: no inline scripts or styles', () => {
+    const csp = cspOf(readFileSync(join(out, 'index.html'), 'utf8'));
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self';");
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('unsafe-eval');
+    // Ignored in a meta tag, with a console error on every load: the served host sends it as a header.
+    expect(csp).not.toContain('frame-ancestors');
+  });
+
+  it('sets styles only through the CSSOM, which style-src without unsafe-inline allows', () => {
+    // :style bindings compile to normalizeStyle(...) objects that Vue applies with
+    // style.setProperty; a style attribute in HTML (static content inserted with innerHTML, or
+    // setAttribute) would be blocked. No template may be compiled to static HTML with one.
+    const staticHtml = [...js.matchAll(/createStaticVNode\(\s*("(?:[^"\\]|\\.)*"|`[^`]*`)/g)].map((m) => m[1]!);
+    for (const html of staticHtml) expect(html).not.toMatch(/\sstyle=/);
+    expect(js).not.toMatch(/setAttribute\(\s*["']style["']/);
+    expect(js).toContain('normalizeStyle(');
   });
 });

@@ -10,6 +10,7 @@
  * Both serve one real backend from createAppBackend (a temporary data folder, plain Node).
  */
 import { createAppBackend } from '../../electron/services/app/create-backend';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,7 +38,9 @@ import { BridgeClient, type WebSocketConstructor } from '../../renderer/src/api/
 import { ApiCallError } from '../../renderer/src/api/errors';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const TOKEN = 'transport-test-token-0123456789';
+const TOKEN = randomBytes(32).toString('base64url');
+/** How a non-browser client signs in (a browser trades the token for a cookie: serve-session.test.ts). */
+const bearer = (token: string = TOKEN) => ({ Authorization: `Bearer ${token}` });
 const RENDERER_FILE = join(root, 'out/renderer/index.html');
 const APP_FRAME: SenderFrame = { url: `${pathToFileURL(RENDERER_FILE).href}#/dashboard`, parent: null };
 
@@ -76,17 +79,20 @@ function closeCode(ws: WebSocket): Promise<number> {
   });
 }
 
-/** The renderer client on a real socket, sending the page's Origin as a browser would. */
+/**
+ * The renderer client on a real socket, sending the page's Origin as a browser would, and the
+ * token as a bearer header where a browser would send its session cookie.
+ */
 function bridgeClient(port: number, token: string | null = TOKEN): BridgeClient {
   const origin = `http://127.0.0.1:${port}`;
   class BrowserLikeWebSocket extends WebSocket {
     constructor(url: string) {
-      super(url, { origin });
+      super(url, { origin, headers: token === null ? {} : bearer(token) });
     }
   }
   return new BridgeClient({
     url: `ws://127.0.0.1:${port}/api`,
-    token,
+    token: null,
     WebSocket: BrowserLikeWebSocket as unknown as WebSocketConstructor,
     minBackoffMs: 20,
     maxBackoffMs: 100,
@@ -209,17 +215,18 @@ describe('API transports: Electron IPC core and WebSocket bridge', () => {
     const okOrigin = () => `http://127.0.0.1:${port}`;
 
     it('answers with the token and the page origin', async () => {
-      const ws = await rawSocket(`ws://127.0.0.1:${port}/api?token=${TOKEN}`, { origin: okOrigin() });
+      const ws = await rawSocket(`ws://127.0.0.1:${port}/api`, { origin: okOrigin(), headers: bearer() });
       ws.send(JSON.stringify({ id: 7, method: 'app.info', args: {} }));
       expect(await nextMessage(ws)).toMatchObject({ id: 7, result: { mode: 'serve' } });
       ws.close();
     });
 
     it('also answers a localhost page and a non-browser client without Origin', async () => {
-      const a = await rawSocket(`ws://localhost:${port}/api?token=${TOKEN}`, {
+      const a = await rawSocket(`ws://localhost:${port}/api`, {
         origin: `http://localhost:${port}`,
+        headers: bearer(),
       });
-      const b = await rawSocket(`ws://127.0.0.1:${port}/api?token=${TOKEN}`);
+      const b = await rawSocket(`ws://127.0.0.1:${port}/api`, { headers: bearer() });
       for (const ws of [a, b]) {
         ws.send(JSON.stringify({ id: 1, method: 'settings.get' }));
         expect(await nextMessage(ws)).toHaveProperty('result');
@@ -228,12 +235,15 @@ describe('API transports: Electron IPC core and WebSocket bridge', () => {
     });
 
     it.each([
-      ['a missing token', ''],
-      ['a wrong token', '?token=wrong-token-0123456789abc'],
-      ['a token prefix', `?token=${TOKEN.slice(0, -1)}`],
-      ['an empty token', '?token='],
-    ])('closes the socket (4401) for %s', async (_label, query) => {
-      const ws = await rawSocket(`ws://127.0.0.1:${port}/api${query}`, { origin: okOrigin() });
+      ['a missing token', '', {}],
+      ['a wrong token', '', bearer('wrong-token-0123456789abcdefABCDEF')],
+      ['a token prefix', '', bearer(TOKEN.slice(0, -1))],
+      ['an empty token', '', { Authorization: 'Bearer ' }],
+      ['another scheme', '', { Authorization: `Basic ${TOKEN}` }],
+      ['a foreign session cookie', '', { Cookie: `wt_session_${1}=${TOKEN}` }],
+      ['the token in the query string (never accepted)', `?token=${TOKEN}`, {}],
+    ])('closes the socket (4401) for %s', async (_label, query, headers) => {
+      const ws = await rawSocket(`ws://127.0.0.1:${port}/api${query}`, { origin: okOrigin(), headers });
       const replies: unknown[] = [];
       ws.on('message', (d) => replies.push(String(d)));
       ws.send(JSON.stringify({ id: 1, method: 'app.info', args: {} }));
@@ -248,27 +258,30 @@ describe('API transports: Electron IPC core and WebSocket bridge', () => {
       ['the null origin', 'null'],
     ])('refuses the upgrade (403) from %s', async (_label, origin) => {
       await expect(
-        rawSocket(`ws://127.0.0.1:${port}/api?token=${TOKEN}`, {
+        rawSocket(`ws://127.0.0.1:${port}/api`, {
           origin: origin.replace('PORT', String(port)),
+          headers: bearer(),
         }),
       ).rejects.toThrow('HTTP 403');
     });
 
     it('refuses a foreign Host name (DNS rebinding) even with a matching Origin', async () => {
       await expect(
-        rawSocket(`ws://127.0.0.1:${port}/api?token=${TOKEN}`, {
-          headers: { Host: `evil.example:${port}` },
+        rawSocket(`ws://127.0.0.1:${port}/api`, {
+          headers: { Host: `evil.example:${port}`, ...bearer() },
           origin: `http://evil.example:${port}`,
         }),
       ).rejects.toThrow('HTTP 403');
     });
 
     it('refuses other paths', async () => {
-      await expect(rawSocket(`ws://127.0.0.1:${port}/other?token=${TOKEN}`)).rejects.toThrow('HTTP 404');
+      await expect(rawSocket(`ws://127.0.0.1:${port}/other`, { headers: bearer() })).rejects.toThrow(
+        'HTTP 404',
+      );
     });
 
     it('the renderer client reports a wrong token as UNAUTHORIZED and stops retrying', async () => {
-      const bad = bridgeClient(port, 'wrong-token-0123456789abcdef');
+      const bad = bridgeClient(port, 'wrong-token-0123456789abcdefABCDEF');
       await expect(bad.invoke('app.info', {})).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
       expect(bad.state).toBe('unauthorized');
       await expect(bad.invoke('app.info', {})).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
@@ -282,7 +295,7 @@ describe('API transports: Electron IPC core and WebSocket bridge', () => {
   describe('bridge robustness', () => {
     let ws: WebSocket;
     beforeAll(async () => {
-      ws = await rawSocket(`ws://127.0.0.1:${port}/api?token=${TOKEN}`);
+      ws = await rawSocket(`ws://127.0.0.1:${port}/api`, { headers: bearer() });
     });
     afterAll(() => ws?.close());
 
@@ -309,7 +322,7 @@ describe('API transports: Electron IPC core and WebSocket bridge', () => {
     });
 
     it('closes a socket that sends more than 1 MiB in one message (1009)', async () => {
-      const big = await rawSocket(`ws://127.0.0.1:${port}/api?token=${TOKEN}`);
+      const big = await rawSocket(`ws://127.0.0.1:${port}/api`, { headers: bearer() });
       const frame = JSON.stringify({
         id: 1,
         method: 'app.info',
@@ -339,7 +352,7 @@ describe('API transports: Electron IPC core and WebSocket bridge', () => {
     const offClient = client.on('notification', (p) => clientEvents.push(p));
     const settingsEvents: unknown[] = [];
     const offSettings = client.on('settings.changed', (p) => settingsEvents.push(p));
-    const raw = await rawSocket(`ws://127.0.0.1:${port}/api?token=${TOKEN}`);
+    const raw = await rawSocket(`ws://127.0.0.1:${port}/api`, { headers: bearer() });
     const rawEvents: unknown[] = [];
     raw.on('message', (d) => rawEvents.push(JSON.parse(String(d))));
 

@@ -1,8 +1,13 @@
 /**
  * ApiTransport over the plain-Node host's WebSocket bridge (electron/host/bridge.ts), for the
- * renderer running in an ordinary browser. Connects lazily on first use to
- * `ws(s)://<this host>/api?token=…`, correlates replies by id, reconnects with backoff, and rejects
- * calls that were in flight when the connection dropped (they may or may not have run).
+ * renderer running in an ordinary browser. Connects lazily on first use to `ws(s)://<this host>/api`,
+ * correlates replies by id, reconnects with backoff, and rejects calls that were in flight when the
+ * connection dropped (they may or may not have run).
+ *
+ * Signing in (electron/host/auth.ts): the token arrives once in the address (`#token=…`), is taken
+ * out of it at once, and is traded for an HttpOnly session cookie (`POST /session`); the socket and
+ * the export downloads then authenticate with that cookie. The token is kept nowhere. A new token
+ * pasted into the same tab (a `hashchange`) signs in again without a reload.
  */
 import {
   bridgeMessage,
@@ -18,7 +23,8 @@ import { ApiCallError } from './errors';
 
 /** Close code the host uses for a missing or wrong token. */
 const CLOSE_UNAUTHORIZED = 4401;
-const TOKEN_KEY = 'wallet-tracker.token';
+/** Where an earlier version kept the token in this tab; removed on sight. */
+const LEGACY_TOKEN_KEY = 'wallet-tracker.token';
 /** WebSocket.OPEN, spelled out so an injected implementation works where no global WebSocket exists. */
 const OPEN = 1;
 
@@ -28,10 +34,15 @@ export type BridgeState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'una
 export type WebSocketConstructor = new (url: string) => WebSocket;
 
 export interface BridgeClientOptions {
-  /** Full ws:// URL without the token; default `ws(s)://<location.host>/api`. */
+  /** Full ws:// URL; default `ws(s)://<location.host>/api`. */
   url?: string;
-  /** Default: from `#token=` in the address (then removed from it) or sessionStorage. */
+  /**
+   * A token to trade for a session before connecting. Default: from `#token=` in the address
+   * (then removed from it); null: none (the session cookie, or the socket's own credentials).
+   */
   token?: string | null;
+  /** Trades a token for the session cookie; false when the host refuses it. Default: POST /session here. */
+  startSession?: (token: string) => Promise<boolean>;
   WebSocket?: WebSocketConstructor;
   /** How long a call waits for a connection before failing; default 15 s. */
   connectWaitMs?: number;
@@ -51,12 +62,13 @@ interface Queued extends Pending {
 }
 
 /**
- * The access token: taken from `#token=` in the address (and then removed from it, so it does not
- * linger in history or bookmarks), else from this tab's sessionStorage.
+ * The access token from `#token=` in the address, removed from it at once (so it does not linger in
+ * the address bar, history or bookmarks), or null.
  */
 export function takeToken(): string | null {
   let token: string | null = null;
   try {
+    sessionStorage.removeItem(LEGACY_TOKEN_KEY);
     const hash = new URLSearchParams(location.hash.replace(/^#/, ''));
     token = hash.get('token');
     if (token) {
@@ -67,14 +79,34 @@ export function takeToken(): string | null {
         '',
         `${location.pathname}${location.search}${rest ? `#${rest}` : ''}`,
       );
-      sessionStorage.setItem(TOKEN_KEY, token);
-      return token;
     }
-    return sessionStorage.getItem(TOKEN_KEY);
   } catch {
     // No location/history/storage (unusual embedding): whatever the hash gave us.
-    return token;
   }
+  return token || null;
+}
+
+/** Trades the token for this host's session cookie (HttpOnly, so this page never sees it). */
+async function startSessionHere(token: string): Promise<boolean> {
+  const res = await fetch(`${location.origin}/session`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}` },
+    credentials: 'same-origin',
+    cache: 'no-store',
+  });
+  if (res.ok) return true;
+  if (res.status === 401 || res.status === 403) return false;
+  throw new Error(`the host answered ${res.status}`);
+}
+
+/** Signs in again whenever a new `#token=` address is opened in this tab (no reload happens then). */
+export function followAddressTokens(client: BridgeClient): () => void {
+  const onHashChange = (): void => {
+    const token = takeToken();
+    if (token) client.useToken(token);
+  };
+  window.addEventListener('hashchange', onHashChange);
+  return () => window.removeEventListener('hashchange', onHashChange);
 }
 
 export class BridgeClient implements ApiTransport {
@@ -87,10 +119,14 @@ export class BridgeClient implements ApiTransport {
   private currentState: BridgeState = 'idle';
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
-  private token: string | null | undefined;
+  /** A token still to trade for a session; undefined until the address was read. */
+  private pendingToken: string | null | undefined;
+  /** Bumped whenever a connection attempt is abandoned, so its late callbacks do nothing. */
+  private generation = 0;
+  private signingIn = false;
 
   constructor(private readonly opts: BridgeClientOptions = {}) {
-    this.token = opts.token;
+    this.pendingToken = opts.token;
   }
 
   get state(): BridgeState {
@@ -134,15 +170,36 @@ export class BridgeClient implements ApiTransport {
     };
   }
 
-  /** Download address of a file the host wrote to its exports folder (history.exportCsv). */
-  exportUrl(fileName: string): string | null {
-    const token = this.resolveToken();
-    if (!token) return null;
-    return `/exports/${encodeURIComponent(fileName)}?token=${encodeURIComponent(token)}`;
+  /** Download address of a file the host wrote to its exports folder (the session cookie signs it). */
+  exportUrl(fileName: string): string {
+    return `/exports/${encodeURIComponent(fileName)}`;
+  }
+
+  /**
+   * Signs in with a new token (a fresh `#token=` address in this tab): a refused or lost
+   * connection starts over at once; an open one stays and only renews its session cookie.
+   */
+  useToken(token: string): void {
+    if (this.currentState === 'closed') return;
+    if (this.currentState === 'open') {
+      void this.startSession(token).catch(() => undefined);
+      return;
+    }
+    this.generation++;
+    this.signingIn = false;
+    this.pendingToken = token;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const stale = this.ws;
+    this.ws = null;
+    stale?.close(1000);
+    this.attempt = 0;
+    this.connect();
   }
 
   /** Closes for good: pending calls fail, no reconnects. */
   close(): void {
+    this.generation++;
     this.setState('closed');
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
@@ -151,38 +208,61 @@ export class BridgeClient implements ApiTransport {
     this.ws = null;
   }
 
-  private resolveToken(): string | null {
-    if (this.token === undefined) this.token = takeToken();
-    return this.token;
+  private startSession(token: string): Promise<boolean> {
+    return (this.opts.startSession ?? startSessionHere)(token);
   }
 
   private unauthorizedError(): ApiCallError {
     return new ApiCallError(
       'UNAUTHORIZED',
-      'no valid access token: open the address (with #token=…) printed by `npm run serve`',
+      'not signed in to the host: open the address (with #token=…) that `npm run serve` printed',
     );
   }
 
-  /** Starts connecting if nothing is under way; false when there is no usable token. */
+  /** Starts connecting if nothing is under way; false when signing in was refused. */
   private ensureConnection(): boolean {
     if (this.currentState === 'unauthorized' || this.currentState === 'closed') return false;
-    if (!this.resolveToken()) {
-      this.setState('unauthorized');
-      return false;
-    }
-    if (this.ws || this.reconnectTimer) return true;
+    if (this.ws || this.reconnectTimer || this.signingIn) return true;
     this.connect();
     return true;
   }
 
   private socketUrl(): string {
-    const base = this.opts.url ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api`;
-    return `${base}?token=${encodeURIComponent(this.resolveToken() ?? '')}`;
+    return this.opts.url ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api`;
   }
 
+  /** Trades a pending token for a session first, if there is one; then opens the socket. */
   private connect(): void {
     this.reconnectTimer = null;
     this.setState(this.attempt === 0 ? 'connecting' : 'reconnecting');
+    if (this.pendingToken === undefined) this.pendingToken = takeToken();
+    const token = this.pendingToken;
+    if (!token) return this.openSocket();
+    const generation = this.generation;
+    this.signingIn = true;
+    this.startSession(token).then(
+      (accepted) => {
+        if (generation !== this.generation) return;
+        this.signingIn = false;
+        if (!accepted) return this.refuse();
+        this.pendingToken = null;
+        this.openSocket();
+      },
+      () => {
+        // Host unreachable: try again later with the same token; queued calls keep waiting.
+        if (generation !== this.generation) return;
+        this.signingIn = false;
+        this.scheduleReconnect();
+      },
+    );
+  }
+
+  private refuse(): void {
+    this.setState('unauthorized');
+    this.failAll(this.unauthorizedError(), true);
+  }
+
+  private openSocket(): void {
     const Impl = this.opts.WebSocket ?? WebSocket;
     let ws: WebSocket;
     try {
@@ -210,11 +290,7 @@ export class BridgeClient implements ApiTransport {
     ws.onclose = (ev: CloseEvent) => {
       if (this.ws !== ws) return;
       this.ws = null;
-      if (ev.code === CLOSE_UNAUTHORIZED) {
-        this.setState('unauthorized');
-        this.failAll(this.unauthorizedError(), true);
-        return;
-      }
+      if (ev.code === CLOSE_UNAUTHORIZED) return this.refuse();
       this.failAll(
         new ApiCallError(
           'DISCONNECTED',

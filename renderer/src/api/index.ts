@@ -3,7 +3,7 @@
  * the plain-Node host (`npm run serve`). Either way calls reject with ApiCallError {code, message}.
  */
 import type { ApiTransport } from '../../../shared/api/contract';
-import { createBridgeClient, type BridgeClient } from './bridge-client';
+import { createBridgeClient, followAddressTokens, type BridgeClient } from './bridge-client';
 import { toApiCallError } from './errors';
 
 export { ApiCallError } from './errors';
@@ -21,14 +21,15 @@ const preloadApi = window.api;
 
 /** The bridge client when running in a browser; null inside Electron. */
 export const bridgeClient: BridgeClient | null = preloadApi ? null : createBridgeClient();
+if (bridgeClient) followAddressTokens(bridgeClient);
 
 export const api: ApiTransport = preloadApi
   ? electronTransport(preloadApi)
   : (bridgeClient ?? createBridgeClient());
 
 /**
- * Where the browser can download a file the backend wrote to its exports folder; null in Electron,
- * where the main process saves files itself.
+ * Where the browser can download a file the backend wrote to its exports folder (no token in it:
+ * the session cookie signs the download); null in Electron, where the main process saves files.
  */
 export function exportDownloadUrl(fileName: string): string | null {
   return bridgeClient ? bridgeClient.exportUrl(fileName) : null;
