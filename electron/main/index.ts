@@ -2,7 +2,7 @@
  * The Electron shell: one window, the API over IPC (./ipc.ts), native notifications. All app logic
  * lives in electron/services behind createAppBackend; this file only wires Electron to it.
  */
-import { app, BrowserWindow, dialog, ipcMain, Notification, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Notification, powerMonitor, session, shell } from 'electron';
 import { fileURLToPath } from 'node:url';
 import type { AppNotification } from '../../shared/api/models';
 import type { AppBackend } from '../services/api/backend';
@@ -107,6 +107,12 @@ async function start(): Promise<void> {
   current.events.on('notification', (n) => {
     showNativeNotification(current, n).catch((e: unknown) => console.error('notification failed', e));
   });
+  // Asleep or behind a locked screen, the machine is not being watched: drop the decrypted keys.
+  const lockAll = (): void => {
+    current.handlers['identities.lockAll']({}).catch((e: unknown) => console.error('lock failed', e));
+  };
+  powerMonitor.on('suspend', lockAll);
+  powerMonitor.on('lock-screen', lockAll);
   createWindow();
 }
 

@@ -5,11 +5,13 @@ import { createAppI18n } from './i18n';
 import { api, bridgeClient } from './api';
 import { setTransport } from './stores/transport';
 import { useSessionStore } from './stores/session';
+import { reportActivity } from './util/activity';
 import './styles.css';
 
 setTransport(api);
 const pinia = createPinia();
 createApp(App).use(pinia).use(createAppI18n()).mount('#app');
+reportActivity(() => api.invoke('app.activity', {}), window);
 
 // Signed in again after a refusal (a new token address opened in this tab): load everything afresh.
 let refused = false;

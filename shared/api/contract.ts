@@ -55,6 +55,9 @@ export const requests = {
     }),
   ),
 
+  /** Sent by the renderer on keyboard and pointer input (throttled): the user is here (auto-lock). */
+  'app.activity': method(none, z.object({})),
+
   'settings.get': method(none, settings),
   'settings.update': method(settings.partial().strict(), settings),
 
@@ -154,6 +157,25 @@ export const requests = {
 } as const;
 
 export type RequestName = keyof typeof requests;
+
+/**
+ * Reads the renderer makes on its own (loading a screen, reacting to an event): they are not the
+ * user's intent, so they do not hold off auto-lock. Every other request is.
+ */
+export const PASSIVE_REQUESTS: ReadonlySet<RequestName> = new Set<RequestName>([
+  'app.info',
+  'settings.get',
+  'identities.list',
+  'trackers.list',
+  'trackers.status',
+  'addresses.list',
+  'common.state',
+  'channels.list',
+  'history.query',
+  'history.item',
+  'history.syncStatus',
+  'history.chart',
+]);
 export type RequestArgs<N extends RequestName> = z.input<(typeof requests)[N]['args']>;
 export type ParsedArgs<N extends RequestName> = z.output<(typeof requests)[N]['args']>;
 export type RequestResult<N extends RequestName> = z.output<(typeof requests)[N]['result']>;

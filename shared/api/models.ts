@@ -187,6 +187,8 @@ export const settings = z.object({
   lastIdentityId: z.string().nullable(),
   lastProfileId: z.string().nullable(),
   notifications: z.boolean(),
+  /** Minutes without user activity before every identity is locked; 0 = never. */
+  autoLockMinutes: z.number().int().min(0).max(1440),
 });
 export type Settings = z.infer<typeof settings>;
 

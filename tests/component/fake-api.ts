@@ -114,6 +114,7 @@ export function settings(over: Partial<Settings> = {}): Settings {
     lastIdentityId: null,
     lastProfileId: null,
     notifications: true,
+    autoLockMinutes: 15,
     ...over,
   };
 }

@@ -52,6 +52,8 @@ export class ApiEvents {
 export interface AppBackend {
   handlers: ApiHandlers;
   events: ApiEvents;
+  /** Told of every well-formed request before it runs (auto-lock counts the user's intents). */
+  noteRequest?(name: RequestName): void;
   close(): Promise<void>;
 }
 
@@ -86,6 +88,7 @@ export async function dispatch(
   const spec = requests[name];
   const parsed = spec.args.safeParse(rawArgs ?? {});
   if (!parsed.success) return { error: toApiError(parsed.error) };
+  backend.noteRequest?.(name);
   let result: unknown;
   try {
     const handler = backend.handlers[name] as (a: unknown) => Promise<unknown>;

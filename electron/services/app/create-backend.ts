@@ -10,6 +10,7 @@ import { fingerprintOf } from '../../../shared/crypto/keys';
 import { ApiEvents, AppError, type ApiHandlers, type AppBackend } from '../api/backend';
 import type { KeyProtection } from '../identities/protection';
 import { Identities } from '../identities/service';
+import { AutoLock, type AutoLockOptions } from '../identities/auto-lock';
 import { AppSettings, createConfStore, type SettingsStoreLike } from '../settings/store';
 import { HistoryCache } from '../history/cache';
 import { Wallet } from '../channels/wallet';
@@ -35,6 +36,8 @@ export interface CreateBackendOptions {
   version?: string;
   /** Start the watcher timers (expiry warnings, refresh, auto-renew). Default true. */
   watch?: boolean;
+  /** Auto-lock's clock and check period (tests); the idle time itself is a setting. */
+  autoLock?: Pick<AutoLockOptions, 'now' | 'checkEveryMs'>;
 }
 
 function appVersion(): string {
@@ -106,9 +109,28 @@ export async function createAppBackend(opts: CreateBackendOptions): Promise<AppB
     },
   });
   history = new HistoryService({ cache, identities, events, connection, scopeOf, exportsDir });
+
+  /** The tracker session keeps its identity's key for handshakes: a locked identity's session ends. */
+  const endSessionIfLocked = async (): Promise<void> => {
+    const active = identities.list().find((i) => i.id === connection.activeIdentityId);
+    if (active && !active.unlocked) await connection.disconnect();
+  };
+  const lockAll = async () => {
+    const list = identities.lockAll();
+    await endSessionIfLocked();
+    return list;
+  };
+  const autoLock = new AutoLock({
+    identities,
+    lockAll,
+    minutes: () => settings.get().autoLockMinutes,
+    ...opts.autoLock,
+  });
+  autoLock.start();
   if (opts.watch !== false) wallet.start();
 
   const h: ApiHandlers = {
+    'app.activity': async () => ({}),
     'app.info': async () => ({
       version: opts.version ?? appVersion(),
       mode: opts.mode,
@@ -132,8 +154,12 @@ export async function createAppBackend(opts: CreateBackendOptions): Promise<AppB
       return { deleted: identities.delete(a.id) };
     },
     'identities.unlock': async (a) => identities.unlock(a.id, a.passphrase),
-    'identities.lock': async (a) => identities.lock(a.id),
-    'identities.lockAll': async () => identities.lockAll(),
+    'identities.lock': async (a) => {
+      const info = identities.lock(a.id);
+      await endSessionIfLocked();
+      return info;
+    },
+    'identities.lockAll': lockAll,
     'identities.setAutoRenew': async (a) => identities.setAutoRenew(a.id, a.autoRenew),
 
     'trackers.list': async () => settings.trackers(),
@@ -221,7 +247,9 @@ export async function createAppBackend(opts: CreateBackendOptions): Promise<AppB
   return {
     handlers: h,
     events,
+    noteRequest: (name) => autoLock.noteRequest(name),
     close: async () => {
+      autoLock.stop();
       wallet.stop();
       await history.close();
       await connection.close();

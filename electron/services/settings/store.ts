@@ -26,6 +26,7 @@ export const DEFAULT_SETTINGS: Settings = {
   lastIdentityId: null,
   lastProfileId: null,
   notifications: true,
+  autoLockMinutes: 15,
 };
 
 export const EMBEDDED_PROFILE_ID = 'embedded';

@@ -176,6 +176,14 @@ export default {
     BAD_SETTLEMENT: 'The quanta, tokens and volume do not agree.',
     CURSOR_NOT_FOUND: 'The history cursor expired; sync again.',
   },
+  security: {
+    title: 'Security',
+    autoLock: 'Lock after inactivity (minutes)',
+    autoLockHint:
+      'Every identity is locked after this many minutes without activity (0: never). The desktop app also locks when the computer sleeps or the screen locks.',
+    lockAll: 'Lock all identities now',
+    locked: 'Every identity is locked: signing needs its passphrase again.',
+  },
   unlock: {
     title: 'Unlock {name}',
     explain: 'This identity is protected by a passphrase. Enter it to sign requests.',

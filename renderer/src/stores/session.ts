@@ -182,6 +182,12 @@ export const useSessionStore = defineStore('session', () => {
     return info;
   }
 
+  /** Drops every decrypted key now (what auto-lock does after the idle time). */
+  async function lockAll(): Promise<IdentityInfo[]> {
+    identities.value = await transport().invoke('identities.lockAll', {});
+    return identities.value;
+  }
+
   async function renameIdentity(id: string, name: string): Promise<IdentityInfo> {
     const info = await transport().invoke('identities.rename', { id, name });
     identities.value = upsert(identities.value, info);
@@ -288,6 +294,7 @@ export const useSessionStore = defineStore('session', () => {
     renameIdentity,
     deleteIdentity,
     exportIdentity,
+    lockAll,
     setAutoRenew,
     addTracker,
     updateTracker,

@@ -10,6 +10,7 @@ export const DEFAULT_SETTINGS: Settings = {
   lastIdentityId: null,
   lastProfileId: null,
   notifications: true,
+  autoLockMinutes: 15,
 };
 
 export const useSettingsStore = defineStore('settings', () => {
