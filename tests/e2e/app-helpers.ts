@@ -17,13 +17,19 @@ export const PASSPHRASE = 'correct horse battery';
 /** Saves a screenshot of the main screens for the README (overwritten on every run). */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  // No caret, no animation mid-turn, no passing toasts in the pictures.
-  await page.screenshot({
-    path: join(SCREENSHOTS, `${name}.png`),
-    animations: 'disabled',
-    caret: 'hide',
-    style: '[data-testid="toasts"] { display: none !important; }',
-  });
+  // No caret, no animation mid-turn, no passing toasts in the pictures. The toasts are hidden
+  // through the CSSOM: a style sheet injected by the screenshot would break the page's CSP.
+  const setToasts = (visibility: string) =>
+    page.evaluate((v) => {
+      const toasts = document.querySelector<HTMLElement>('[data-testid="toasts"]');
+      if (toasts) toasts.style.visibility = v;
+    }, visibility);
+  await setToasts('hidden');
+  try {
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), animations: 'disabled', caret: 'hide' });
+  } finally {
+    await setToasts('');
+  }
 }
 
 export function statusState(page: Page): Locator {

@@ -69,7 +69,9 @@ describe('renderer bundle', () => {
     // :style bindings compile to normalizeStyle(...) objects that Vue applies with
     // style.setProperty; a style attribute in HTML (static content inserted with innerHTML, or
     // setAttribute) would be blocked. No template may be compiled to static HTML with one.
-    const staticHtml = [...js.matchAll(/createStaticVNode\(\s*("(?:[^"\\]|\\.)*"|`[^`]*`)/g)].map((m) => m[1]!);
+    const staticHtml = [...js.matchAll(/createStaticVNode\(\s*("(?:[^"\\]|\\.)*"|`[^`]*`)/g)].map(
+      (m) => m[1]!,
+    );
     for (const html of staticHtml) expect(html).not.toMatch(/\sstyle=/);
     expect(js).not.toMatch(/setAttribute\(\s*["']style["']/);
     expect(js).toContain('normalizeStyle(');

@@ -176,6 +176,10 @@ export default {
     BAD_SETTLEMENT: 'The quanta, tokens and volume do not agree.',
     CURSOR_NOT_FOUND: 'The history cursor expired; sync again.',
   },
+  host: {
+    signedOut:
+      'This tab is not signed in to the Wallet Tracker host (each start of `npm run serve` makes a new token). Open the address the host printed.',
+  },
   security: {
     title: 'Security',
     autoLock: 'Lock after inactivity (minutes)',
