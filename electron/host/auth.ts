@@ -26,21 +26,33 @@ export function generateToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
+const CHAR_CLASSES: [RegExp, number][] = [
+  [/[a-z]/, 26],
+  [/[A-Z]/, 26],
+  [/[0-9]/, 10],
+  [/[_-]/, 2],
+];
+
+/** Bits a character of this token can carry: digits 3.3, hex 4, base64url 6, else by its classes. */
+function bitsPerChar(token: string): number {
+  if (/^[0-9]+$/.test(token)) return Math.log2(10);
+  if (/^[0-9a-f]+$/i.test(token)) return 4;
+  const used = CHAR_CLASSES.filter(([re]) => re.test(token));
+  // Mixed case or three classes: read as base64url (a random string of it may lack a class by chance).
+  if (used.length >= 3 || (/[a-z]/.test(token) && /[A-Z]/.test(token))) return 6;
+  return Math.log2(used.reduce((n, [, size]) => n + size, 0));
+}
+
 /**
- * Why a token is too weak, or null. The estimate is generous to the token: length × log2 of the
- * character classes it uses (a random 22-character base64url string carries 128 bits), and a
- * token repeating a few characters is refused whatever its length.
+ * Why a token is too weak, or null. An estimate, generous to random strings: length × the bits a
+ * character of its alphabet carries (22 random base64url characters or 32 hex digits make 128
+ * bits), and a token repeating a few characters is refused whatever its length.
  */
 export function tokenStrengthProblem(token: string): string | null {
-  const advice = `use at least 22 random characters of A-Z a-z 0-9 _ - (${MIN_TOKEN_BITS} bits), or leave it out for a random one`;
+  const advice = `use at least ${MIN_TOKEN_BITS} bits (22 random characters of A-Z a-z 0-9 _ -, or 32 hex digits), or leave it out for a random one`;
   if (token.length > MAX_TOKEN_LENGTH) return `the token is longer than ${MAX_TOKEN_LENGTH} characters`;
   if (!TOKEN_ALPHABET.test(token)) return `the token may only hold A-Z a-z 0-9 _ -: ${advice}`;
-  const pool =
-    (/[a-z]/.test(token) ? 26 : 0) +
-    (/[A-Z]/.test(token) ? 26 : 0) +
-    (/[0-9]/.test(token) ? 10 : 0) +
-    (/[_-]/.test(token) ? 2 : 0);
-  const bits = Math.floor(token.length * Math.log2(pool));
+  const bits = Math.floor(token.length * bitsPerChar(token));
   if (bits < MIN_TOKEN_BITS) return `the token carries about ${bits} bits of entropy: ${advice}`;
   if (new Set(token).size < MIN_DISTINCT_CHARS) return `the token repeats a few characters: ${advice}`;
   return null;
