@@ -1,4 +1,7 @@
-/** Error codes of the tracker (SPEC §8) and the error type that carries them. Pure. */
+/**
+ * Error codes of the tracker (SPEC §8, plus RATE_LIMITED: docs/protocol-decisions.md) and the error
+ * type that carries them. Pure.
+ */
 
 export const ERROR_CODES = [
   'BAD_FRAME',
@@ -22,6 +25,8 @@ export const ERROR_CODES = [
   'CHANNEL_CONFLICT',
   'BAD_SETTLEMENT',
   'CURSOR_NOT_FOUND',
+  /** More requests per second on one connection than the tracker allows; nothing was changed. */
+  'RATE_LIMITED',
   'INTERNAL',
 ] as const;
 

@@ -175,6 +175,7 @@ export default {
     CHANNEL_CONFLICT: 'A different channel with this id already exists.',
     BAD_SETTLEMENT: 'The quanta, tokens and volume do not agree.',
     CURSOR_NOT_FOUND: 'The history cursor expired; sync again.',
+    RATE_LIMITED: 'The tracker refused a request: too many requests per second; try again shortly.',
   },
   host: {
     signedOut:
