@@ -10,6 +10,11 @@ import { ProtocolError } from '../protocol/errors';
 
 const MIN_RSA_BITS = 2048;
 const MAX_RSA_BITS = 8192;
+/**
+ * Verification costs grow with the public exponent: a 3071-bit exponent makes one check ~30× slower.
+ * Keys are issued with 65537; anything odd from 3 to 2^32 is accepted, as common RSA stacks do.
+ */
+const MAX_RSA_EXPONENT = 2n ** 32n;
 /** Parsing a PEM is the hot path of every request: keep the parsed keys of recent PEM strings. */
 const CACHE_LIMIT = 512;
 const cache = new Map<string, ParsedKey>();
@@ -22,7 +27,10 @@ export interface ParsedKey {
   pem: string;
 }
 
-/** Parses an SPKI PEM public key; throws BAD_KEY unless it is an RSA key of a sane size. */
+/**
+ * Parses an SPKI PEM public key; throws BAD_KEY unless it is an RSA key of a sane size and exponent.
+ * Callers verify nothing with a key before this check passed.
+ */
 export function parsePublicKey(pem: string): ParsedKey {
   const hit = cache.get(pem);
   if (hit) return hit;
@@ -38,6 +46,10 @@ export function parsePublicKey(pem: string): ParsedKey {
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   if (key.asymmetricKeyType !== 'rsa' || bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) {
     throw new ProtocolError('BAD_KEY', `public key must be RSA of ${MIN_RSA_BITS}–${MAX_RSA_BITS} bits`);
+  }
+  const e = key.asymmetricKeyDetails?.publicExponent ?? 0n;
+  if (e < 3n || e > MAX_RSA_EXPONENT || e % 2n === 0n) {
+    throw new ProtocolError('BAD_KEY', 'public key exponent must be odd, from 3 to 2^32 (normally 65537)');
   }
   const der = key.export({ type: 'spki', format: 'der' });
   const canonical = key.export({ type: 'spki', format: 'pem' }).toString();
