@@ -29,7 +29,18 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutdown', { signal });
-    void server.close().then(() => process.exit(0));
+    // The drain is bounded by --shutdown-timeout-s; this is the backstop if closing itself hangs.
+    setTimeout(() => {
+      log.error('shutdown_forced', {});
+      process.exit(1);
+    }, cfg.shutdownTimeoutMs + 5000).unref();
+    void server.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        log.error('shutdown_failed', { error: String(e) });
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

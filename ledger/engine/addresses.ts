@@ -3,33 +3,35 @@ import { ProtocolError } from '../../shared/protocol/errors';
 import { TxType } from '../../shared/protocol/commands';
 import { checkAddress, channelAddressOf } from '../../shared/crypto/address';
 import type { ParsedKey } from '../../shared/crypto/keys';
+import { toJsonInteger } from '../../shared/protocol/amounts';
+import type { LedgerReads, LedgerWrites } from '../storage/port';
 import { ownerIdOf, type LedgerContext } from './context';
-import type { Store } from './store';
-import type { TxWriter } from './transactions';
+import { writeTx } from './transactions';
 import { CLOSED, OPEN, type AddressRow } from './rows';
 import { addressStateResult, balancesOf, saveBalances } from './balances';
 import { adjustCommon, ensureCommon } from './common';
-import { toJsonInteger } from '../../shared/protocol/amounts';
+import type { AddressStateOut, CloseAddressOut } from './results';
 
 export type PeerAddressKind = 'spend' | 'income';
 
 export class Addresses {
-  constructor(
-    private readonly ctx: LedgerContext,
-    private readonly store: Store,
-    private readonly tx: TxWriter,
-  ) {}
+  constructor(private readonly ctx: LedgerContext) {}
 
-  trackerRow(): AddressRow {
-    const row = this.store.getAddress.get(this.ctx.trackerAddress);
+  async trackerRow(r: LedgerReads): Promise<AddressRow> {
+    const row = await r.address(this.ctx.trackerAddress);
     if (!row) throw new Error('tracker wallet missing: database not initialised');
     return row;
   }
 
-  open(kind: PeerAddressKind, signer: ParsedKey, sentPem: string): Record<string, unknown> {
+  async open(
+    w: LedgerWrites,
+    kind: PeerAddressKind,
+    signer: ParsedKey,
+    sentPem: string,
+  ): Promise<AddressStateOut> {
     const { cfg, now } = this.ctx;
     const ownerId = ownerIdOf(signer);
-    const { n } = this.store.countOpen.get(ownerId, kind)!;
+    const n = await w.countOpenAddresses(ownerId, kind);
     if (n >= cfg.maxOpenAddressesPerPeer) {
       throw new ProtocolError(
         'TOO_MANY_ADDRESSES',
@@ -38,24 +40,24 @@ export class Addresses {
     }
     let funded = 0n;
     if (kind === 'spend') {
-      const tracker = this.trackerRow();
+      const tracker = await this.trackerRow(w);
       const tb = balancesOf(tracker);
       if (tb.amount === 0n)
         throw new ProtocolError('NO_FUNDS', 'the tracker has no funds left to open a spend address');
       funded = tb.amount < cfg.amountSpend ? tb.amount : cfg.amountSpend;
-      saveBalances(this.store, tracker.address, { ...tb, amount: tb.amount - funded });
+      await saveBalances(w, tracker.address, { ...tb, amount: tb.amount - funded });
     }
     const t = now();
     // Several opens in one millisecond would derive one address: step the opening time until free.
     let openedAt = t;
     let address = channelAddressOf(kind, this.ctx.trackerPem, signer.pem, openedAt);
-    while (this.store.getAddress.get(address)) {
+    while (await w.address(address)) {
       openedAt += 1;
       address = channelAddressOf(kind, this.ctx.trackerPem, signer.pem, openedAt);
     }
     const timeLock = t + (kind === 'spend' ? cfg.spendLifetimeMs : cfg.incomeLifetimeMs);
     const price = kind === 'spend' ? cfg.priceAmountSpend : cfg.priceAmountIncome;
-    const openTxId = this.tx.write({
+    const openTxId = await writeTx(this.ctx, w, {
       type: kind === 'spend' ? TxType.OPEN_SPEND : TxType.OPEN_INCOME,
       from: this.ctx.trackerAddress,
       to: address,
@@ -65,7 +67,7 @@ export class Addresses {
       timelock: timeLock,
       parties: [ownerId],
     });
-    this.store.insertAddress.run({
+    await w.insertAddress({
       address,
       kind,
       owner_id: ownerId,
@@ -83,16 +85,16 @@ export class Addresses {
       open_channels: 0,
       open_tx_id: openTxId,
     });
-    ensureCommon(this.store, signer, sentPem);
-    const row = this.store.getAddress.get(address)!;
+    await ensureCommon(w, signer, sentPem);
+    const row = (await w.address(address))!;
     return { ...addressStateResult(row, this.ctx.trackerPem), lifetime: timeLock - t };
   }
 
   /** An address of the given kind that exists (BAD_ADDRESS, ADDRESS_NOT_FOUND otherwise). */
-  find(kind: PeerAddressKind, address: string): AddressRow {
+  async find(r: LedgerReads, kind: PeerAddressKind, address: string): Promise<AddressRow> {
     // A stored address was derived here, so its checksum is right: hashing is only needed to tell
     // a malformed address (BAD_ADDRESS) from an unknown one (ADDRESS_NOT_FOUND).
-    const row = typeof address === 'string' ? this.store.getAddress.get(address) : undefined;
+    const row = typeof address === 'string' ? await r.address(address) : undefined;
     if (row && row.kind === kind) return row;
     const check = checkAddress(address, kind);
     if (!check.valid) throw new ProtocolError('BAD_ADDRESS', `${kind} address is invalid: ${check.reason}`);
@@ -103,8 +105,14 @@ export class Addresses {
    * An address the signer may change now: open, owned, unexpired. SPEC §4 orders the checks
    * "open, owned, unexpired" for cmd 32/64 but "open, unexpired, owned" for cmd 8 (role payer/payee).
    */
-  usable(kind: PeerAddressKind, address: string, owner: ParsedKey, role = 'signer'): AddressRow {
-    const row = this.find(kind, address);
+  async usable(
+    r: LedgerReads,
+    kind: PeerAddressKind,
+    address: string,
+    owner: ParsedKey,
+    role = 'signer',
+  ): Promise<AddressRow> {
+    const row = await this.find(r, kind, address);
     if (row.status !== OPEN)
       throw new ProtocolError('ADDRESS_CLOSED', `${kind} address ${address} is closed`);
     const expiryFirst = role !== 'signer';
@@ -125,15 +133,20 @@ export class Addresses {
     }
   }
 
-  state(kind: PeerAddressKind, address: string): Record<string, unknown> {
-    const row = this.find(kind, address);
+  async state(r: LedgerReads, kind: PeerAddressKind, address: string): Promise<AddressStateOut> {
+    const row = await this.find(r, kind, address);
     if (row.status !== OPEN)
       throw new ProtocolError('ADDRESS_CLOSED', `${kind} address ${address} is closed`);
     return addressStateResult(row, this.ctx.trackerPem);
   }
 
-  close(kind: PeerAddressKind, signer: ParsedKey, address: string): Record<string, unknown> {
-    const row = this.usable(kind, address, signer);
+  async close(
+    w: LedgerWrites,
+    kind: PeerAddressKind,
+    signer: ParsedKey,
+    address: string,
+  ): Promise<CloseAddressOut> {
+    const row = await this.usable(w, kind, address, signer);
     if (row.open_channels > 0) {
       throw new ProtocolError(
         'OPEN_CHANNELS',
@@ -141,7 +154,7 @@ export class Addresses {
       );
     }
     const before = balancesOf(row);
-    this.settleAndClose(row);
+    await this.settleAndClose(w, row);
     return {
       pk: this.ctx.trackerPem,
       state: {
@@ -156,12 +169,12 @@ export class Addresses {
    * Returns the address's atoms to the tracker and closes it (cmd 32/64 and the expiry job); an
    * income address's atoms then go on to the owner's common address as TX_FINANCIAL.
    */
-  settleAndClose(row: AddressRow): void {
+  async settleAndClose(w: LedgerWrites, row: AddressRow): Promise<void> {
     if (row.status === CLOSED) throw new Error(`invariant violated: closing closed address ${row.address}`);
     const b = balancesOf(row);
-    const tracker = this.trackerRow();
+    const tracker = await this.trackerRow(w);
     const tb = balancesOf(tracker);
-    const closeTxId = this.tx.write({
+    const closeTxId = await writeTx(this.ctx, w, {
       type: row.kind === 'spend' ? TxType.CLOSE_SPEND : TxType.CLOSE_INCOME,
       from: row.address,
       to: this.ctx.trackerAddress,
@@ -170,11 +183,11 @@ export class Addresses {
       parentTxId: row.open_tx_id,
       parties: [row.owner_id],
     });
-    this.store.closeAddress.run(this.ctx.now(), row.address);
+    await w.closeAddress(row.address, this.ctx.now());
     if (row.kind === 'income' && b.amount > 0n) {
-      const common = this.store.getCommonByOwner.get(row.owner_id);
+      const common = await w.commonByOwner(row.owner_id);
       if (!common) throw new Error(`invariant violated: income owner without common address`);
-      this.tx.write({
+      await writeTx(this.ctx, w, {
         type: TxType.FINANCIAL,
         from: this.ctx.trackerAddress,
         to: common.address,
@@ -182,9 +195,9 @@ export class Addresses {
         parentTxId: closeTxId,
         parties: [row.owner_id],
       });
-      adjustCommon(this.store, common, { profit: b.amount });
+      await adjustCommon(w, common, { profit: b.amount });
     } else {
-      saveBalances(this.store, tracker.address, { ...tb, amount: tb.amount + b.amount });
+      await saveBalances(w, tracker.address, { ...tb, amount: tb.amount + b.amount });
     }
   }
 }

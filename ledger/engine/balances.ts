@@ -1,7 +1,8 @@
 /** Bigint view of an address row's balances, and the address-state result built from it. */
 import { toJsonInteger } from '../../shared/protocol/amounts';
-import type { Store } from './store';
+import type { LedgerWrites } from '../storage/port';
 import type { AddressRow } from './rows';
+import type { AddressStateOut } from './results';
 
 export interface Balances {
   amount: bigint;
@@ -23,13 +24,12 @@ export function balancesOf(row: AddressRow): Balances {
   };
 }
 
-export function saveBalances(store: Store, address: string, b: Balances): void {
+export async function saveBalances(w: LedgerWrites, address: string, b: Balances): Promise<void> {
   if (b.amount < 0n || b.reserved < 0n || b.plannedBytes < 0n || b.openChannels < 0) {
     // Unreachable by construction; refusing here keeps a logic error from ever being committed.
     throw new Error(`invariant violated: negative balance on ${address}`);
   }
-  store.updateBalances.run({
-    address,
+  await w.updateBalances(address, {
     amount: b.amount.toString(),
     quantum_volume: b.quantumVolume.toString(),
     volume: b.volume.toString(),
@@ -45,7 +45,7 @@ export function limitAmount(row: AddressRow): bigint {
   return row.kind === 'income' ? b.amount + b.reserved : b.amount - b.reserved;
 }
 
-export function addressStateResult(row: AddressRow, trackerPem: string): Record<string, unknown> {
+export function addressStateResult(row: AddressRow, trackerPem: string): AddressStateOut {
   const b = balancesOf(row);
   return {
     address: row.address,

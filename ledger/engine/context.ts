@@ -1,13 +1,13 @@
-/** What every command handler of the tracker shares: database, configuration, key, clock. */
-import { createHash, type KeyObject } from 'node:crypto';
-import type { Db } from '../db/open';
+/** What every command handler of the tracker shares: configuration, tracker key, crypto, clock. */
+import { createHash } from 'node:crypto';
 import type { LedgerConfig } from '../config';
 import type { ParsedKey } from '../../shared/crypto/keys';
+import type { TrackerCrypto } from '../crypto/service';
 
 export interface LedgerContext {
-  db: Db;
   cfg: LedgerConfig;
-  privateKey: KeyObject;
+  /** Signs answers and history items with the tracker key; checks peers' signatures. */
+  crypto: TrackerCrypto;
   /** Canonical tracker PEM: `pk` of every result and item. */
   trackerPem: string;
   /** The tracker's own wallet (common address of its key): holds undistributed funds. */

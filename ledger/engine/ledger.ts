@@ -1,23 +1,34 @@
-/** The tracker's command engine: verifies a payload, runs the command in one database transaction. */
+/**
+ * The tracker's command engine: checks a payload (keys first, then signatures on the crypto
+ * workers), runs the command as one read or one write of the storage port, and signs the answer.
+ */
+import { availableParallelism } from 'node:os';
 import { ProtocolError } from '../../shared/protocol/errors';
 import { Cmd, PEM_MESSAGE_CMDS, isCmdCode, type CmdCode } from '../../shared/protocol/commands';
 import { addressMessage, channelIdMessage, parseWith } from '../../shared/protocol/schemas';
-import { verifyDoublePayload, verifySinglePayload } from '../../shared/crypto/signed-payload';
+import {
+  verifyDoublePayload,
+  verifySinglePayload,
+  type SignatureCheck,
+} from '../../shared/crypto/signed-payload';
 import { checkAddress, commonAddressOf, commonAddressesOf } from '../../shared/crypto/address';
-import { signMessage } from '../../shared/crypto/sign';
 import { TxType } from '../../shared/protocol/commands';
-import { openDatabase, type Db } from '../db/open';
+import { parsePublicKey } from '../../shared/crypto/keys';
 import type { LedgerConfig } from '../config';
 import { loadOrCreateTrackerKey } from '../tracker-key';
+import { InlineCrypto, type TrackerCrypto } from '../crypto/service';
+import { WorkerCrypto } from '../crypto/pool';
+import type { LedgerStorage, LedgerWrites, StorageObserver } from '../storage/port';
+import { SqliteStorage } from '../storage/sqlite/storage';
+import { MemoryCursorStore } from '../storage/memory-cursors';
 import { ownerIdOf, type LedgerContext } from './context';
-import { Store } from './store';
-import { TxWriter } from './transactions';
+import { writeTx } from './transactions';
 import { Addresses } from './addresses';
 import { Transfers } from './transfers';
 import { History } from './history';
 import { commonStateResult, findCommon } from './common';
-import { parsePublicKey } from '../../shared/crypto/keys';
 import { OPEN } from './rows';
+import type { CommandResults } from './results';
 
 export interface CommandOutcome {
   /** The signed message: the tracker PEM for cmd 1, else the JSON result. */
@@ -30,6 +41,21 @@ export interface ExpiryOutcome {
   addresses: number;
 }
 
+/** An answer whose signature is being made (started inside a write, before its commit). */
+interface Signing {
+  message: string;
+  sign: Promise<string>;
+}
+
+export interface LedgerOptions {
+  /** The clock (tests inject one); wrapped so that it never runs backwards. */
+  clock?: () => number;
+  /** Crypto worker threads; 0 signs and verifies on the calling thread. Default: the core count. */
+  workers?: number;
+  /** Told about every database commit (metrics). */
+  observer?: StorageObserver;
+}
+
 /** A clock that never runs backwards, so that insertion order is time order. */
 function monotonicClock(source: () => number): () => number {
   let last = 0;
@@ -40,39 +66,57 @@ function monotonicClock(source: () => number): () => number {
   };
 }
 
+export function defaultWorkerCount(): number {
+  return availableParallelism();
+}
+
 export class Ledger {
-  readonly ctx: LedgerContext;
-  readonly store: Store;
   private readonly addresses: Addresses;
   private readonly transfers: Transfers;
   private readonly history: History;
+  private readonly check: SignatureCheck;
 
-  constructor(cfg: LedgerConfig, clock: () => number = Date.now) {
-    const db = openDatabase(cfg.dbPath);
-    try {
-      const key = loadOrCreateTrackerKey(cfg.keyPath);
-      this.ctx = {
-        db,
-        cfg,
-        privateKey: key.privateKey,
-        trackerPem: key.publicPem,
-        trackerAddress: commonAddressOf(key.publicPem),
-        now: monotonicClock(clock),
-      };
-      this.store = new Store(db);
-      const tx = new TxWriter(this.ctx);
-      this.addresses = new Addresses(this.ctx, this.store, tx);
-      this.transfers = new Transfers(this.ctx, this.store, tx, this.addresses);
-      this.history = new History(this.ctx);
-      this.initialise(tx);
-    } catch (e) {
-      db.close();
-      throw e;
-    }
+  private constructor(
+    readonly ctx: LedgerContext,
+    readonly storage: LedgerStorage,
+  ) {
+    this.addresses = new Addresses(ctx);
+    this.transfers = new Transfers(ctx, this.addresses);
+    this.history = new History(ctx, storage);
+    this.check = (message, sign, key) => ctx.crypto.verify(message, sign, key);
   }
 
-  get db(): Db {
-    return this.ctx.db;
+  /** Opens the database and the key (both created on first start) and writes TX_INIT once. */
+  static async open(cfg: LedgerConfig, opts: LedgerOptions = {}): Promise<Ledger> {
+    const key = loadOrCreateTrackerKey(cfg.keyPath);
+    const workers = opts.workers ?? defaultWorkerCount();
+    const crypto: TrackerCrypto =
+      workers > 0 ? new WorkerCrypto(key.privateKey, workers) : new InlineCrypto(key.privateKey);
+    let storage: LedgerStorage | undefined;
+    try {
+      storage = new SqliteStorage(cfg.dbPath, {
+        cursors: new MemoryCursorStore({
+          ttlMs: cfg.cursorTtlMs,
+          perKey: cfg.maxCursorsPerKey,
+          total: cfg.maxCursors,
+        }),
+        observer: opts.observer,
+      });
+      const ctx: LedgerContext = {
+        cfg,
+        crypto,
+        trackerPem: key.publicPem,
+        trackerAddress: commonAddressOf(key.publicPem),
+        now: monotonicClock(opts.clock ?? Date.now),
+      };
+      const ledger = new Ledger(ctx, storage);
+      await ledger.initialise();
+      return ledger;
+    } catch (e) {
+      await storage?.close();
+      await crypto.close();
+      throw e;
+    }
   }
 
   get trackerPem(): string {
@@ -80,26 +124,25 @@ export class Ledger {
   }
 
   /** First start: the tracker wallet and TX_INIT, once. Later starts: the key must be the same. */
-  private initialise(tx: TxWriter): void {
-    const { db, trackerPem, trackerAddress, cfg } = this.ctx;
-    const recorded = db.prepare(`SELECT value FROM meta WHERE key = 'tracker_pk'`).get() as
-      { value: string } | undefined;
-    if (recorded) {
-      if (recorded.value !== trackerPem) {
+  private async initialise(): Promise<void> {
+    const { trackerPem, trackerAddress, cfg } = this.ctx;
+    const recorded = await this.storage.read((r) => r.meta('tracker_pk'));
+    if (recorded !== undefined) {
+      if (recorded !== trackerPem) {
         throw new Error(`the key file ${cfg.keyPath} is not the key this database was created with`);
       }
       return;
     }
-    db.transaction(() => {
+    await this.storage.write(async (w) => {
       const owner = ownerIdOf(parsePublicKey(trackerPem));
-      const initTx = tx.write({
+      const initTx = await writeTx(this.ctx, w, {
         type: TxType.INIT,
         from: trackerAddress,
         to: trackerAddress,
         amount: cfg.amountInitial,
         parties: [owner],
       });
-      this.store.insertAddress.run({
+      await w.insertAddress({
         address: trackerAddress,
         kind: 'tracker',
         owner_id: owner,
@@ -117,98 +160,124 @@ export class Ledger {
         open_channels: 0,
         open_tx_id: initTx,
       });
-      db.prepare(`INSERT INTO meta (key, value) VALUES ('tracker_pk', ?), ('initial_amount', ?)`).run(
-        trackerPem,
-        cfg.amountInitial.toString(),
-      );
-    })();
+      await w.setMeta('tracker_pk', trackerPem);
+      await w.setMeta('initial_amount', cfg.amountInitial.toString());
+    });
   }
 
-  /** Runs one command. Throws ProtocolError for every refusal; nothing is changed then. */
-  execute(cmd: number, payload: unknown): CommandOutcome {
+  /** Runs one command. Rejects with a ProtocolError for every refusal; nothing is changed then. */
+  async execute(cmd: number, payload: unknown): Promise<CommandOutcome> {
     if (!isCmdCode(cmd)) throw new ProtocolError('UNKNOWN_COMMAND', `unknown command ${cmd}`);
-    const result = this.run(cmd, payload);
-    const message = typeof result === 'string' ? result : JSON.stringify(result);
-    return { message, sign: signMessage(message, this.ctx.privateKey) };
+    const answer = await this.run(cmd, payload);
+    return { message: answer.message, sign: await answer.sign };
   }
 
-  private run(cmd: CmdCode, payload: unknown): string | Record<string, unknown> {
-    const { db } = this.ctx;
+  /** Starts signing a command's result (typed by the schema the app parses it with). */
+  private answer<C extends CmdCode>(_cmd: C, result: CommandResults[C]): Signing {
+    const message = typeof result === 'string' ? result : JSON.stringify(result);
+    const sign = this.ctx.crypto.sign(message);
+    // Awaited by execute(); unawaited only when the write failed to commit.
+    sign.catch(() => undefined);
+    return { message, sign };
+  }
+
+  private write(work: (w: LedgerWrites) => Promise<Signing>): Promise<Signing> {
+    return this.storage.write(work);
+  }
+
+  private async run(cmd: CmdCode, payload: unknown): Promise<Signing> {
+    const { storage } = this;
     if (cmd === Cmd.OPEN_TRANSFER || cmd === Cmd.CLOSE_TRANSFER) {
-      const v = verifyDoublePayload(payload);
-      return db.transaction(() =>
-        cmd === Cmd.OPEN_TRANSFER ? this.transfers.open(v) : this.transfers.close(v),
-      )();
+      const v = await verifyDoublePayload(payload, this.check);
+      return cmd === Cmd.OPEN_TRANSFER
+        ? this.write(async (w) => this.answer(Cmd.OPEN_TRANSFER, await this.transfers.open(w, v)))
+        : this.write(async (w) => this.answer(Cmd.CLOSE_TRANSFER, await this.transfers.close(w, v)));
     }
-    const v = verifySinglePayload(payload, PEM_MESSAGE_CMDS.includes(cmd));
+    const v = await verifySinglePayload(payload, PEM_MESSAGE_CMDS.includes(cmd), this.check);
     const body = v.body ?? {};
     const owner = ownerIdOf(v.signer);
     switch (cmd) {
       case Cmd.HANDSHAKE:
-        return this.ctx.trackerPem;
+        return this.answer(Cmd.HANDSHAKE, this.ctx.trackerPem);
       case Cmd.OPEN_INCOME:
-        return db.transaction(() => this.addresses.open('income', v.signer, v.payload.pk))();
+        return this.write(async (w) =>
+          this.answer(cmd, await this.addresses.open(w, 'income', v.signer, v.payload.pk)),
+        );
       case Cmd.OPEN_SPEND:
-        return db.transaction(() => this.addresses.open('spend', v.signer, v.payload.pk))();
+        return this.write(async (w) =>
+          this.answer(cmd, await this.addresses.open(w, 'spend', v.signer, v.payload.pk)),
+        );
       case Cmd.CLOSE_INCOME: {
         const m = parseWith(addressMessage, body, 'message');
-        return db.transaction(() => this.addresses.close('income', v.signer, m.address))();
+        return this.write(async (w) =>
+          this.answer(cmd, await this.addresses.close(w, 'income', v.signer, m.address)),
+        );
       }
       case Cmd.CLOSE_SPEND: {
         const m = parseWith(addressMessage, body, 'message');
-        return db.transaction(() => this.addresses.close('spend', v.signer, m.address))();
+        return this.write(async (w) =>
+          this.answer(cmd, await this.addresses.close(w, 'spend', v.signer, m.address)),
+        );
       }
-      // Single-statement reads: one SELECT is its own (implicit) transaction.
       case Cmd.GET_INCOME_STATE: {
         const m = parseWith(addressMessage, body, 'message');
-        return this.addresses.state('income', m.address);
+        return storage.read(async (r) =>
+          this.answer(cmd, await this.addresses.state(r, 'income', m.address)),
+        );
       }
       case Cmd.GET_SPEND_STATE: {
         const m = parseWith(addressMessage, body, 'message');
-        return this.addresses.state('spend', m.address);
+        return storage.read(async (r) => this.answer(cmd, await this.addresses.state(r, 'spend', m.address)));
       }
       case Cmd.GET_TRANSFER_STATE: {
         const m = parseWith(channelIdMessage, body, 'message');
-        return this.transfers.state(m.channelId);
+        return storage.read(async (r) => this.answer(cmd, await this.transfers.state(r, m.channelId)));
       }
       case Cmd.GET_FIRST_TRANSACTIONS:
-        return db.transaction(() => this.history.first(owner, body))();
+        return storage.read(async (r) => this.answer(cmd, await this.history.first(r, owner, body)));
       case Cmd.GET_NEXT_TRANSACTIONS:
-        return db.transaction(() => this.history.next(owner, body))();
+        return storage.read(async (r) => this.answer(cmd, await this.history.next(r, owner, body)));
       case Cmd.UPDATE_TRANSACTIONS_CURSOR:
-        return this.history.touch(owner, body);
+        return this.answer(cmd, await this.history.touch(owner, body));
       case Cmd.GET_COMMON_STATE: {
         const m = parseWith(addressMessage, body, 'message');
         const check = checkAddress(m.address, 'common');
         if (!check.valid)
           throw new ProtocolError('BAD_ADDRESS', `common address is invalid: ${check.reason}`);
-        return db.transaction(() => {
-          let row = findCommon(this.store, m.address);
+        return storage.read(async (r) => {
+          let row = await findCommon(r, m.address);
           if (!row && commonAddressesOf(v.payload.pk).includes(m.address)) {
-            row = this.store.getCommonByOwner.get(owner);
+            row = await r.commonByOwner(owner);
           }
           // Every key has a common address; one the tracker has not seen yet holds nothing.
-          return commonStateResult(m.address, row, this.ctx.trackerPem);
-        })();
+          return this.answer(cmd, commonStateResult(m.address, row, this.ctx.trackerPem));
+        });
       }
     }
   }
 
   /** Settles expired channels at zero, then closes expired addresses: one database transaction. */
-  runExpiry(): ExpiryOutcome {
-    return this.ctx.db.transaction(() => {
+  runExpiry(): Promise<ExpiryOutcome> {
+    return this.storage.write(async (w) => {
       const now = this.ctx.now();
-      const channels = this.store.expiredChannels.all(now);
+      const channels = await w.expiredChannels(now);
       for (const ch of channels) {
-        this.transfers.settle(ch, { quantumCount: 0n, tokens: 0n, volume: 0n }, true);
+        await this.transfers.settle(w, ch, { quantumCount: 0n, tokens: 0n, volume: 0n }, true);
       }
-      const addresses = this.store.expiredAddresses.all(now);
-      for (const row of addresses) this.addresses.settleAndClose(row);
+      const addresses = await w.expiredAddresses(now);
+      for (const row of addresses) await this.addresses.settleAndClose(w, row);
       return { channels: channels.length, addresses: addresses.length };
-    })();
+    });
   }
 
-  close(): void {
-    if (this.ctx.db.open) this.ctx.db.close();
+  /** Live history cursors (metrics). */
+  cursorCount(): Promise<number> {
+    return this.storage.cursors.count(this.ctx.now());
+  }
+
+  /** Finishes the writes already queued, then closes the database and the crypto workers. */
+  async close(): Promise<void> {
+    await this.storage.close();
+    await this.ctx.crypto.close();
   }
 }

@@ -1,4 +1,4 @@
-/** Row shapes of the tracker tables and the bigint views of them. */
+/** Row shapes of the tracker tables, shared by the engine and every storage adapter. */
 
 export const OPEN = 1;
 export const CLOSED = 2;
@@ -51,4 +51,50 @@ export interface ChannelRow {
   expired: number;
   closed_at: number | null;
   close_tx_id: string | null;
+}
+
+export interface TxRow {
+  seq: number;
+  tx_id: string;
+  parent_tx_id: string;
+  tx_type: number;
+  from_address: string;
+  to_address: string;
+  amount: string;
+  volume: string;
+  quantum_count: string;
+  contract_id: string;
+  price_amount: string;
+  price_quantum_power: number;
+  planned_quantum_count: string;
+  timelock: number;
+  timestamp: number;
+  status: number;
+  version: string;
+  sign: string;
+}
+
+/** A transaction as the engine writes it: its seq is known, its signature is still being made. */
+export type NewTxRow = Omit<TxRow, 'sign'>;
+
+/** The row of a new spend or income address (or the tracker's wallet). */
+export type NewAddressRow = Omit<AddressRow, 'closed_at'>;
+
+/** The figures of an address that commands change. */
+export type AddressBalances = Pick<
+  AddressRow,
+  'amount' | 'quantum_volume' | 'volume' | 'reserved' | 'planned_bytes' | 'open_channels'
+>;
+
+export type NewChannelRow = Omit<
+  ChannelRow,
+  'status' | 'settlement' | 'expired' | 'closed_at' | 'close_tx_id'
+>;
+
+export interface ChannelClose {
+  channel_id: string;
+  settlement: string;
+  expired: 0 | 1;
+  closed_at: number;
+  close_tx_id: string;
 }

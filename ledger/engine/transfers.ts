@@ -17,13 +17,14 @@ import {
 } from '../../shared/protocol/schemas';
 import { checkAddress, commonAddressesOf } from '../../shared/crypto/address';
 import type { VerifiedDouble } from '../../shared/crypto/signed-payload';
+import type { LedgerReads, LedgerWrites } from '../storage/port';
 import { ownerIdOf, type LedgerContext } from './context';
-import type { Store } from './store';
-import type { TxWriter } from './transactions';
+import { writeTx } from './transactions';
 import type { Addresses } from './addresses';
 import { balancesOf, saveBalances } from './balances';
 import { adjustCommon, ensureCommon } from './common';
 import type { AddressRow, ChannelRow } from './rows';
+import type { CommandResults, PkOut } from './results';
 
 const OPEN = ChannelState.OPEN;
 const CLOSED = ChannelState.CLOSED;
@@ -58,12 +59,10 @@ function figuresKey(f: Figures): string {
 export class Transfers {
   constructor(
     private readonly ctx: LedgerContext,
-    private readonly store: Store,
-    private readonly tx: TxWriter,
     private readonly addresses: Addresses,
   ) {}
 
-  open(v: VerifiedDouble): Record<string, unknown> {
+  async open(w: LedgerWrites, v: VerifiedDouble): Promise<CommandResults[8]> {
     const c = parseWith(contractMessage, v.body, 'contract');
     const from = checkAddress(c.fromAddress, 'spend');
     if (!from.valid) throw new ProtocolError('BAD_ADDRESS', `fromAddress: ${from.reason}`);
@@ -75,7 +74,7 @@ export class Transfers {
       );
     }
     const key = contractKey(c, v.from.pem, v.to.pem);
-    const existing = this.store.getChannel.get(c.channelId);
+    const existing = await w.channel(c.channelId);
     if (existing) {
       if (existing.contract !== key) {
         throw new ProtocolError(
@@ -87,10 +86,10 @@ export class Transfers {
     }
 
     const now = this.ctx.now();
-    const spend = this.addresses.usable('spend', c.fromAddress, v.from, 'payer');
+    const spend = await this.addresses.usable(w, 'spend', c.fromAddress, v.from, 'payer');
     let income: AddressRow | null = null;
     if (to.kind === 'income') {
-      income = this.addresses.usable('income', c.toAddress, v.to, 'payee');
+      income = await this.addresses.usable(w, 'income', c.toAddress, v.to, 'payee');
     } else {
       const own = new Set([...commonAddressesOf(v.payload.toPK), ...commonAddressesOf(v.to.pem)]);
       if (!own.has(c.toAddress)) {
@@ -145,7 +144,7 @@ export class Transfers {
     );
     const fromId = ownerIdOf(v.from);
     const toId = ownerIdOf(v.to);
-    const openTxId = this.tx.write({
+    const openTxId = await writeTx(this.ctx, w, {
       type: TxType.OPEN_TRANSFER,
       from: c.fromAddress,
       to: c.toAddress,
@@ -156,23 +155,23 @@ export class Transfers {
       timelock: timeLock,
       parties: [fromId, toId],
     });
-    saveBalances(this.store, spend.address, {
+    await saveBalances(w, spend.address, {
       ...sb,
       reserved: sb.reserved + reserve,
       plannedBytes: sb.plannedBytes + bytes,
       openChannels: sb.openChannels + 1,
     });
     if (income && ib) {
-      saveBalances(this.store, income.address, {
+      await saveBalances(w, income.address, {
         ...ib,
         reserved: ib.reserved + reserve,
         plannedBytes: ib.plannedBytes + bytes,
         openChannels: ib.openChannels + 1,
       });
     }
-    const payee = ensureCommon(this.store, v.to, v.payload.toPK);
-    adjustCommon(this.store, payee, { plan: reserve });
-    this.store.insertChannel.run({
+    const payee = await ensureCommon(w, v.to, v.payload.toPK);
+    await adjustCommon(w, payee, { plan: reserve });
+    await w.insertChannel({
       channel_id: c.channelId,
       from_id: fromId,
       to_id: toId,
@@ -187,10 +186,10 @@ export class Transfers {
       opened_at: now,
       open_tx_id: openTxId,
     });
-    return this.openResult(this.store.getChannel.get(c.channelId)!);
+    return this.openResult((await w.channel(c.channelId))!);
   }
 
-  private openResult(ch: ChannelRow): Record<string, unknown> {
+  private openResult(ch: ChannelRow): CommandResults[8] {
     return {
       pk: this.ctx.trackerPem,
       timeLock: ch.time_lock,
@@ -198,9 +197,9 @@ export class Transfers {
     };
   }
 
-  close(v: VerifiedDouble): Record<string, unknown> {
+  async close(w: LedgerWrites, v: VerifiedDouble): Promise<PkOut> {
     const m = parseWith(closeMessage, v.body, 'close message');
-    const ch = this.store.getChannel.get(m.channelId);
+    const ch = await w.channel(m.channelId);
     if (!ch) throw new ProtocolError('CHANNEL_NOT_FOUND', `no transfer channel ${m.channelId}`);
     if (contractKey(m, v.from.pem, v.to.pem) !== ch.contract) {
       throw new ProtocolError(
@@ -242,21 +241,21 @@ export class Transfers {
         `channel ${ch.channel_id} expired at ${new Date(ch.time_lock).toISOString()}`,
       );
     }
-    this.settle(ch, figures, false);
+    await this.settle(w, ch, figures, false);
     return { pk: this.ctx.trackerPem };
   }
 
   /** Moves the settled atoms and releases the reservation (a close, or a zero close on expiry). */
-  settle(ch: ChannelRow, f: Figures, expired: boolean): void {
+  async settle(w: LedgerWrites, ch: ChannelRow, f: Figures, expired: boolean): Promise<void> {
     if (ch.status !== OPEN) throw new Error(`invariant violated: settling closed channel ${ch.channel_id}`);
     const planned = BigInt(ch.planned);
     const price = BigInt(ch.price_tokens);
     const reserve = reservation(price, planned);
     const bytes = plannedBytes(planned, ch.price_power);
     const paidBytes = plannedBytes(f.quantumCount, ch.price_power);
-    const spend = this.store.getAddress.get(ch.from_address)!;
+    const spend = (await w.address(ch.from_address))!;
     const sb = balancesOf(spend);
-    saveBalances(this.store, spend.address, {
+    await saveBalances(w, spend.address, {
       ...sb,
       amount: sb.amount - f.tokens,
       quantumVolume: sb.quantumVolume + paidBytes,
@@ -265,14 +264,14 @@ export class Transfers {
       plannedBytes: sb.plannedBytes - bytes,
       openChannels: sb.openChannels - 1,
     });
-    const payee = this.store.getCommonByOwner.get(ch.to_id);
+    const payee = await w.commonByOwner(ch.to_id);
     if (!payee) throw new Error('invariant violated: payee without common record');
     if (ch.to_common) {
-      adjustCommon(this.store, payee, { profit: f.tokens, fact: f.tokens, plan: -reserve });
+      await adjustCommon(w, payee, { profit: f.tokens, fact: f.tokens, plan: -reserve });
     } else {
-      const income = this.store.getAddress.get(ch.to_address)!;
+      const income = (await w.address(ch.to_address))!;
       const ib = balancesOf(income);
-      saveBalances(this.store, income.address, {
+      await saveBalances(w, income.address, {
         ...ib,
         amount: ib.amount + f.tokens,
         quantumVolume: ib.quantumVolume + paidBytes,
@@ -281,9 +280,9 @@ export class Transfers {
         plannedBytes: ib.plannedBytes - bytes,
         openChannels: ib.openChannels - 1,
       });
-      adjustCommon(this.store, payee, { fact: f.tokens, plan: -reserve });
+      await adjustCommon(w, payee, { fact: f.tokens, plan: -reserve });
     }
-    const closeTxId = this.tx.write({
+    const closeTxId = await writeTx(this.ctx, w, {
       type: TxType.CLOSE_TRANSFER,
       from: ch.from_address,
       to: ch.to_address,
@@ -298,7 +297,7 @@ export class Transfers {
       parentTxId: ch.open_tx_id,
       parties: [ch.from_id, ch.to_id],
     });
-    this.store.closeChannel.run({
+    await w.closeChannel({
       channel_id: ch.channel_id,
       settlement: figuresKey(f),
       expired: expired ? 1 : 0,
@@ -307,8 +306,9 @@ export class Transfers {
     });
   }
 
-  state(channelId: string): Record<string, unknown> {
-    const ch = this.store.getChannel.get(channelId);
-    return { channelId, state: ch ? ch.status : ChannelState.NOT_FOUND, pk: this.ctx.trackerPem };
+  async state(r: LedgerReads, channelId: string): Promise<CommandResults[512]> {
+    const ch = await r.channel(channelId);
+    const state = ch ? (ch.status as typeof OPEN | typeof CLOSED) : ChannelState.NOT_FOUND;
+    return { channelId, state, pk: this.ctx.trackerPem };
   }
 }

@@ -43,6 +43,15 @@ export function twoSignerPayload(
   return { message, fromPK, fromSign, toPK, toSign };
 }
 
+/**
+ * Checks one signature with a key that parsePublicKey already accepted. The tracker passes one that
+ * runs on its worker pool; the default checks inline.
+ */
+export type SignatureCheck = (message: string, sign: string, key: ParsedKey) => Promise<boolean>;
+
+export const inlineSignatureCheck: SignatureCheck = (message, sign, key) =>
+  Promise.resolve(verifyMessage(message, sign, key.key));
+
 export interface VerifiedSingle {
   payload: SingleSignedPayload;
   signer: ParsedKey;
@@ -51,10 +60,14 @@ export interface VerifiedSingle {
 }
 
 /** Checks a one-signer payload: shape, key, signature, and that the inner key is the outer one. */
-export function verifySinglePayload(raw: unknown, pemMessage: boolean): VerifiedSingle {
+export async function verifySinglePayload(
+  raw: unknown,
+  pemMessage: boolean,
+  check: SignatureCheck = inlineSignatureCheck,
+): Promise<VerifiedSingle> {
   const payload = parseWith(singleSignedPayload, raw, 'payload');
   const signer = parsePublicKey(payload.pk);
-  if (!verifyMessage(payload.message, payload.sign, signer.key)) {
+  if (!(await check(payload.message, payload.sign, signer))) {
     throw new ProtocolError('BAD_SIGNATURE', 'signature does not verify with pk');
   }
   if (pemMessage) {
@@ -86,14 +99,22 @@ export interface VerifiedDouble {
 }
 
 /** Checks a two-signer payload (cmd 8/16): both keys, both signatures, inner keys = outer keys. */
-export function verifyDoublePayload(raw: unknown): VerifiedDouble {
+export async function verifyDoublePayload(
+  raw: unknown,
+  check: SignatureCheck = inlineSignatureCheck,
+): Promise<VerifiedDouble> {
   const payload = parseWith(doubleSignedPayload, raw, 'payload');
   const from = parsePublicKey(payload.fromPK);
   const to = parsePublicKey(payload.toPK);
-  if (!verifyMessage(payload.message, payload.fromSign, from.key)) {
+  // Both at once (two workers); the payer's failure is still the one reported first.
+  const [fromOk, toOk] = await Promise.all([
+    check(payload.message, payload.fromSign, from),
+    check(payload.message, payload.toSign, to),
+  ]);
+  if (!fromOk) {
     throw new ProtocolError('BAD_SIGNATURE', 'fromSign does not verify with fromPK');
   }
-  if (!verifyMessage(payload.message, payload.toSign, to.key)) {
+  if (!toOk) {
     throw new ProtocolError('BAD_SIGNATURE', 'toSign does not verify with toPK');
   }
   const body = parseJson(payload.message, 'message');

@@ -154,20 +154,25 @@ export type ErrorFrame = z.infer<typeof errorFrame>;
 
 // ---------- results (inside a success `message`), lenient for the original server ----------
 
-/** The original server writes `timelock`; the documented schema says `timeLock`: accept both. */
-const withTimeLock = <T extends z.ZodRawShape>(shape: T) =>
-  z.preprocess(
-    (v) => {
-      if (v && typeof v === 'object' && !('timeLock' in v) && 'timelock' in v) {
-        const { timelock, ...rest } = v as Record<string, unknown>;
-        return { ...rest, timeLock: timelock };
-      }
-      return v;
-    },
-    z.object({ ...shape, timeLock: z.number().default(0) }),
-  );
+/** A result carrying `timeLock` (the tracker always sends it; absent in some original answers). */
+const timeLocked = <T extends z.ZodRawShape>(shape: T) =>
+  z.object({ ...shape, timeLock: z.number().default(0) });
 
-export const addressStateResult = withTimeLock({
+/** The original server writes `timelock`; the documented schema says `timeLock`: accept both. */
+const acceptingLowercaseTimelock = <S extends z.ZodType>(schema: S) =>
+  z.preprocess((v) => {
+    if (v && typeof v === 'object' && !('timeLock' in v) && 'timelock' in v) {
+      const { timelock, ...rest } = v as Record<string, unknown>;
+      return { ...rest, timeLock: timelock };
+    }
+    return v;
+  }, schema);
+
+/**
+ * The object schemas below the lenient wrappers: `z.input` of them is what the tracker's engine
+ * returns (ledger/engine/results.ts), so a field that drifts on either side fails the type check.
+ */
+export const addressStateObject = timeLocked({
   address: z.string(),
   current: z.object({ amount: lenientUint64, quantumVolume: lenientUint64, volume: lenientUint64 }),
   limit: z.object({ amount: lenientUint64, quantumVolume: lenientUint64 }),
@@ -175,9 +180,11 @@ export const addressStateResult = withTimeLock({
   pk: z.string(),
   lifetime: z.number().optional(),
 });
+export const addressStateResult = acceptingLowercaseTimelock(addressStateObject);
 export type AddressStateResult = z.infer<typeof addressStateResult>;
 
-export const openTransferResult = withTimeLock({ pk: z.string(), lifetime: z.number().optional() });
+export const openTransferObject = timeLocked({ pk: z.string(), lifetime: z.number().optional() });
+export const openTransferResult = acceptingLowercaseTimelock(openTransferObject);
 export const pkResult = z.object({ pk: z.string() }).passthrough();
 export const closeAddressResult = z.object({
   pk: z.string(),
@@ -199,28 +206,28 @@ export const commonStateResult = z.object({
 });
 export type CommonStateResult = z.infer<typeof commonStateResult>;
 
-export const transactionItem = z
-  .object({
-    tx_id: z.string(),
-    parent_tx_id: z.string(),
-    tx_type: z.number().int(),
-    from: z.string(),
-    to: z.string(),
-    amount: lenientUint64,
-    volume: lenientUint64,
-    quantum_count: lenientUint64,
-    contract_id: z.string(),
-    price_amount: lenientUint64,
-    price_quantum_power: z.number().int(),
-    planned_quantum_count: lenientUint64,
-    timelock: z.number(),
-    timestamp: z.number(),
-    status: z.number().int(),
-    version: z.string(),
-    pk: z.string(),
-    sign: z.string(),
-  })
-  .passthrough();
+export const transactionItemFields = z.object({
+  tx_id: z.string(),
+  parent_tx_id: z.string(),
+  tx_type: z.number().int(),
+  from: z.string(),
+  to: z.string(),
+  amount: lenientUint64,
+  volume: lenientUint64,
+  quantum_count: lenientUint64,
+  contract_id: z.string(),
+  price_amount: lenientUint64,
+  price_quantum_power: z.number().int(),
+  planned_quantum_count: lenientUint64,
+  timelock: z.number(),
+  timestamp: z.number(),
+  status: z.number().int(),
+  version: z.string(),
+  pk: z.string(),
+  sign: z.string(),
+});
+/** An item as the app accepts it: the original server may add fields. */
+export const transactionItem = transactionItemFields.passthrough();
 export type TransactionItem = z.infer<typeof transactionItem>;
 
 export const firstTransactionsResult = z.object({

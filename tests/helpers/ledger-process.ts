@@ -43,6 +43,10 @@ export async function startLedger(opts: StartOptions = {}): Promise<LedgerProces
     '--db',
     dbPath,
     ...(opts.expiryIntervalMs ? ['--expiry-interval-ms', String(opts.expiryIntervalMs)] : []),
+    // Command suites fire refusals back to back, far above the default 200 per second of one
+    // connection; the rate-limit tests pass their own (the last flag wins).
+    '--max-requests-per-s',
+    '1000000',
     ...(opts.args ?? []),
   ];
   // One process, as `npm run ledger` starts it: signals reach the server itself.

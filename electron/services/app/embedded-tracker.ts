@@ -14,9 +14,22 @@ export type EmbeddedTrackerLauncher = (args: string[]) => Promise<EmbeddedTracke
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** Arguments for the embedded tracker keeping its data in the app's data folder. */
+/**
+ * Arguments for the embedded tracker keeping its data in the app's data folder. It serves one
+ * user: one crypto worker keeps its signing off the event loop without a thread per core.
+ */
 export function embeddedTrackerArgs(dataDir: string): string[] {
-  return ['--host', '127.0.0.1', '--port', '0', '--db', join(dataDir, 'tracker', 'ledger.sqlite'), '--quiet'];
+  return [
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--db',
+    join(dataDir, 'tracker', 'ledger.sqlite'),
+    '--workers',
+    '1',
+    '--quiet',
+  ];
 }
 
 export const launchEmbeddedTrackerNode: EmbeddedTrackerLauncher = (args) => {

@@ -1,4 +1,4 @@
-/** Opens the tracker database: WAL, full fsync on commit, schema applied. */
+/** Opens the tracker database: WAL, full fsync on commit, schema applied; and its read connection. */
 import Database from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -32,5 +32,13 @@ export function openDatabase(path: string): Db {
     db.close();
     throw new Error(`database schema version ${row.value} is not supported (expected ${SCHEMA_VERSION})`);
   }
+  return db;
+}
+
+/** A second connection for reads: in WAL mode it sees only committed transactions. */
+export function openReadConnection(path: string): Db {
+  const db = new Database(path, { fileMustExist: true });
+  db.pragma('query_only = ON');
+  db.pragma('busy_timeout = 5000');
   return db;
 }

@@ -1,0 +1,124 @@
+/**
+ * The SQLite adapter of the storage port. One writer connection commits in groups: write commands
+ * that arrive while a commit is in flight run together in one BEGIN IMMEDIATE … COMMIT (one fsync),
+ * each inside its own SAVEPOINT so that a refusal undoes only that command, and none is answered
+ * before the COMMIT returned. Reads use a second connection: in WAL mode it sees committed data
+ * only, never a group still in flight (one better-sqlite3 connection would see its own uncommitted
+ * writes).
+ */
+import { performance } from 'node:perf_hooks';
+import { openDatabase, openReadConnection, type Db } from './open';
+import { SqliteReads, SqliteWrites, Statements, type PendingSign } from './statements';
+import type { CursorStore, LedgerReads, LedgerStorage, LedgerWrites, StorageObserver } from '../port';
+
+interface WriteJob {
+  work: (w: LedgerWrites) => Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+export interface SqliteStorageOptions {
+  cursors: CursorStore;
+  observer?: StorageObserver;
+  /** Most write commands in one transaction (a bound on the latency of the last of them). */
+  maxBatch?: number;
+}
+
+export class SqliteStorage implements LedgerStorage {
+  readonly cursors: CursorStore;
+  private readonly writer: Db;
+  private readonly reader: Db;
+  private readonly writeStatements: Statements;
+  private readonly reads: LedgerReads;
+  private readonly observer: StorageObserver | undefined;
+  private readonly maxBatch: number;
+  private queue: WriteJob[] = [];
+  private draining: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(path: string, opts: SqliteStorageOptions) {
+    this.writer = openDatabase(path);
+    try {
+      this.reader = openReadConnection(path);
+    } catch (e) {
+      this.writer.close();
+      throw e;
+    }
+    this.writeStatements = new Statements(this.writer);
+    this.reads = new SqliteReads(new Statements(this.reader));
+    this.cursors = opts.cursors;
+    this.observer = opts.observer;
+    this.maxBatch = opts.maxBatch ?? 256;
+  }
+
+  read<T>(work: (r: LedgerReads) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the database is closed'));
+    return work(this.reads);
+  }
+
+  write<T>(work: (w: LedgerWrites) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the database is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      this.draining ??= this.drain();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.draining;
+    if (this.reader.open) this.reader.close();
+    if (this.writer.open) this.writer.close();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) await this.commitGroup(this.queue.splice(0, this.maxBatch));
+    } finally {
+      this.draining = null;
+    }
+  }
+
+  /** One transaction for the group; every job settles after it committed (or rolled back). */
+  private async commitGroup(group: WriteJob[]): Promise<void> {
+    const db = this.writer;
+    const outcomes: Outcome[] = [];
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      const signs: PendingSign[] = [];
+      for (const job of group) {
+        db.exec('SAVEPOINT command');
+        const scope = new SqliteWrites(this.writeStatements);
+        try {
+          const value = await job.work(scope);
+          db.exec('RELEASE command');
+          signs.push(...scope.pendingSigns);
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          // Some errors (disk full, I/O) end the whole transaction: then the group fails.
+          if (!db.inTransaction) throw error;
+          db.exec('ROLLBACK TO command');
+          db.exec('RELEASE command');
+          outcomes.push({ ok: false, error });
+        }
+      }
+      // The item signatures were made on the workers while the group ran.
+      const signatures = await Promise.all(signs.map((p) => p.sign));
+      signs.forEach((p, i) => this.writeStatements.setSign.run(signatures[i]!, p.seq));
+      const started = performance.now();
+      db.exec('COMMIT');
+      this.observer?.committed((performance.now() - started) / 1000, group.length);
+    } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      for (const job of group) job.reject(error);
+      return;
+    }
+    group.forEach((job, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) job.resolve(o.value);
+      else job.reject(o.error);
+    });
+  }
+}
