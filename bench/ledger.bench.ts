@@ -1,12 +1,21 @@
 /**
- * Tracker throughput on loopback: signed commands per second with N concurrent clients, beside the
- * floor set by the crypto alone (one RSA-2048 sign + one verify per request, measured in the same run
- * on one core). Requests are signed before the clock starts, so the clients cost little CPU and the
- * number measures the tracker (one process, one core: Node runs the handlers on one thread).
+ * Tracker throughput on loopback against the crypto floor of this machine, in one run.
+ *
+ * The floor: every core (one worker thread each) signing and verifying with RSA-2048 as fast as it
+ * can, nothing else. It is measured again before each load run, and the ratios are medians over
+ * at least five alternations of floor and load: this VM's speed drifts within a minute, and a
+ * ratio of two numbers taken apart measures the drift.
+ *
+ * Load: requests signed before the clock starts (the clients cost little CPU), N connections each
+ * keeping one request in flight. A state read costs the tracker one verification and one signature;
+ * a transfer open or close two verifications and one signature for its answer, plus one signature
+ * for the history item it writes.
  */
-import { generateKeyPairSync, sign, verify, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { startLedger } from '../tests/helpers/ledger-process';
 import { TestPeer, twoSigned, resultOf, type Frame } from '../tests/helpers/raw-client';
@@ -43,44 +52,99 @@ function send(c: Conn, cmd: number, payload: unknown): Promise<Frame> {
   });
 }
 
-/** Sign + verify per second on this core: the ceiling of a tracker that signs every answer. */
-export function cryptoFloor(iterations = 400): {
+/** One worker per core, each alternating RSA-2048 signs and verifications for `ms` on demand. */
+const FLOOR_WORKER = String.raw`
+const { parentPort } = require('node:worker_threads');
+const crypto = require('node:crypto');
+const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+const msg = crypto.randomBytes(400);
+let sig = crypto.sign('sha256', msg, privateKey);
+parentPort.on('message', (ms) => {
+  let signs = 0, verifies = 0, signMs = 0, verifyMs = 0;
+  const end = performance.now() + ms;
+  for (let t = performance.now(); t < end; ) {
+    sig = crypto.sign('sha256', msg, privateKey);
+    const u = performance.now();
+    signMs += u - t;
+    signs++;
+    crypto.verify('sha256', msg, publicKey, sig);
+    t = performance.now();
+    verifyMs += t - u;
+    verifies++;
+  }
+  parentPort.postMessage({ signs, verifies, signMs, verifyMs });
+});
+parentPort.postMessage('ready');
+`;
+
+interface FloorSample {
+  /** sign + verify per second, all cores: a state read's crypto. */
+  read: number;
+  /** sign + 2 verify per second, all cores: a transfer open's or close's crypto (answer only). */
+  transfer: number;
   signPerSec: number;
   verifyPerSec: number;
-  floorPerSec: number;
-} {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const msg = randomBytes(300);
-  let t = performance.now();
-  let s = Buffer.alloc(0);
-  for (let i = 0; i < iterations; i++) s = sign('sha256', msg, privateKey);
-  const signMs = (performance.now() - t) / iterations;
-  t = performance.now();
-  for (let i = 0; i < iterations * 4; i++) verify('sha256', msg, publicKey, s);
-  const verifyMs = (performance.now() - t) / (iterations * 4);
-  return {
-    signPerSec: 1000 / signMs,
-    verifyPerSec: 1000 / verifyMs,
-    floorPerSec: 1000 / (signMs + verifyMs),
-  };
 }
 
-/** Runs `total` requests spread over `clients` connections, each keeping one request in flight. */
+class CryptoFloor {
+  private constructor(private readonly workers: Worker[]) {}
+
+  static async start(n = availableParallelism()): Promise<CryptoFloor> {
+    const workers = Array.from({ length: n }, () => new Worker(FLOOR_WORKER, { eval: true }));
+    await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))));
+    return new CryptoFloor(workers);
+  }
+
+  get cores(): number {
+    return this.workers.length;
+  }
+
+  async measure(ms = 1000): Promise<FloorSample> {
+    const runs = await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<{ signs: number; verifies: number; signMs: number; verifyMs: number }>((r) => {
+            w.once('message', r);
+            w.postMessage(ms);
+          }),
+      ),
+    );
+    let read = 0;
+    let transfer = 0;
+    let signPerSec = 0;
+    let verifyPerSec = 0;
+    for (const r of runs) {
+      const s = r.signMs / r.signs;
+      const v = r.verifyMs / r.verifies;
+      read += 1000 / (s + v);
+      transfer += 1000 / (s + 2 * v);
+      signPerSec += 1000 / s;
+      verifyPerSec += 1000 / v;
+    }
+    return { read, transfer, signPerSec, verifyPerSec };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** Runs the jobs spread over `clients` connections, each keeping one request in flight. */
 async function drive(
   url: string,
   clients: number,
   jobs: { cmd: number; payload: unknown }[],
-): Promise<{ perSec: number; errors: number }> {
+): Promise<{ perSec: number; errors: string[] }> {
   const conns = await Promise.all(Array.from({ length: clients }, () => connect(url)));
   let next = 0;
-  let errors = 0;
+  const errors: string[] = [];
   const t0 = performance.now();
   await Promise.all(
     conns.map(async (c) => {
       while (next < jobs.length) {
         const job = jobs[next++]!;
         const f = await send(c, job.cmd, job.payload);
-        if (f.error) errors++;
+        if (f.error) errors.push(f.error);
       }
     }),
   );
@@ -89,16 +153,37 @@ async function drive(
   return { perSec: jobs.length / seconds, errors };
 }
 
-export async function benchLedger(opts: { reads?: number; transfers?: number; clients?: number[] } = {}) {
-  const reads = opts.reads ?? 3000;
-  const transfers = opts.transfers ?? 400;
-  const levels = opts.clients ?? [1, 4, 16];
-  const floor = cryptoFloor();
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const pct = (ratios: number[]): string =>
+  `${(100 * median(ratios)).toFixed(1)} % (${ratios.map((r) => Math.round(100 * r)).join(', ')})`;
+
+export interface LedgerBenchOptions {
+  /** Floor/load alternations (the ratios are their medians); at least 5 for the report. */
+  rounds?: number;
+  reads?: number;
+  transfers?: number;
+  clients?: number;
+  /** Tracker crypto workers (default: one per core). */
+  workers?: number;
+  floorMs?: number;
+}
+
+export async function benchLedger(opts: LedgerBenchOptions = {}) {
+  const rounds = opts.rounds ?? 5;
+  const reads = opts.reads ?? 4000;
+  const transfers = opts.transfers ?? 600;
+  const clients = opts.clients ?? 16;
+  const floor = await CryptoFloor.start();
   const ledger = await startLedger({
-    args: ['--quiet'],
+    args: ['--quiet', ...(opts.workers === undefined ? [] : ['--workers', String(opts.workers)])],
     env: {
       TLPRT_LEDGER_AMOUNT_INITIAL: '1000000000000',
-      TLPRT_LEDGER_AMOUNT_SPEND: '100000000',
+      TLPRT_LEDGER_AMOUNT_SPEND: '100000000000',
       TLPRT_LEDGER_MAX_OPEN_ADDRESSES_PER_PEER: '1000',
     },
   });
@@ -109,33 +194,20 @@ export async function benchLedger(opts: { reads?: number; transfers?: number; cl
     const spend = resultOf<{ address: string }>(await send(setup, 4, payer.pemPayload()));
     const income = resultOf<{ address: string }>(await send(setup, 2, payee.pemPayload()));
     setup.ws.close();
-    const readPayload = payer.json({ address: spend.address });
-    const results: Record<string, number | string> = {
-      'crypto floor (sign+verify per s, 1 core)': Math.round(floor.floorPerSec),
-      'RSA-2048 sign per s': Math.round(floor.signPerSec),
-      'RSA-2048 verify per s': Math.round(floor.verifyPerSec),
-    };
-    for (const n of levels) {
-      // The floor is measured again right before each level: this machine's speed drifts, and a
-      // ratio of two numbers taken minutes apart would measure the drift.
-      const local = cryptoFloor(300).floorPerSec;
-      const r = await drive(
-        ledger.url,
-        n,
-        Array.from({ length: reads }, () => ({ cmd: 256, payload: readPayload })),
-      );
-      if (r.errors) throw new Error(`${r.errors} reads failed`);
-      results[`reads per s, ${n} clients`] = Math.round(r.perSec);
-      results[`reads vs the floor measured just before, ${n} clients`] =
-        `${((100 * r.perSec) / local).toFixed(1)} % of ${Math.round(local)}`;
-    }
-    // Open+close pairs: each pre-signed by both peers before the clock starts.
-    for (const n of levels) {
+    const readJobs = Array.from({ length: reads }, () => ({
+      cmd: 256,
+      payload: payer.json({ address: spend.address }),
+    }));
+    const floors: FloorSample[] = [];
+    const rates = { reads: [] as number[], opens: [] as number[], closes: [] as number[] };
+    const ratios = { reads: [] as number[], opens: [] as number[], closes: [] as number[] };
+    for (let round = 0; round < rounds; round++) {
+      // Open+close pairs, each signed by both peers before the clock starts.
       const opens: { cmd: number; payload: unknown }[] = [];
       const closes: { cmd: number; payload: unknown }[] = [];
       for (let i = 0; i < transfers; i++) {
         const contract = {
-          channelId: `bench-${n}-${i}-${randomBytes(4).toString('hex')}`,
+          channelId: `bench-${round}-${i}-${randomBytes(4).toString('hex')}`,
           fromAddress: spend.address,
           toAddress: income.address,
           priceTokens: '1000',
@@ -148,19 +220,43 @@ export async function benchLedger(opts: { reads?: number; transfers?: number; cl
           payload: twoSigned(payer, payee, { ...contract, quantumCount: 1, tokens: '1000', volume: 1000 }),
         });
       }
-      const o = await drive(ledger.url, n, opens);
-      const c = await drive(ledger.url, n, closes);
-      if (o.errors || c.errors) throw new Error(`${o.errors + c.errors} transfer commands failed`);
-      results[`transfer opens per s, ${n} clients`] = Math.round(o.perSec);
-      results[`transfer closes per s, ${n} clients`] = Math.round(c.perSec);
+      const f = await floor.measure(opts.floorMs ?? 1000);
+      floors.push(f);
+      const r = await drive(ledger.url, clients, readJobs);
+      const o = await drive(ledger.url, clients, opens);
+      const c = await drive(ledger.url, clients, closes);
+      const errors = [...r.errors, ...o.errors, ...c.errors];
+      if (errors.length) throw new Error(`${errors.length} commands failed, e.g. ${errors[0]}`);
+      rates.reads.push(r.perSec);
+      rates.opens.push(o.perSec);
+      rates.closes.push(c.perSec);
+      ratios.reads.push(r.perSec / f.read);
+      ratios.opens.push(o.perSec / f.transfer);
+      ratios.closes.push(c.perSec / f.transfer);
     }
-    return results;
+    const m = (k: keyof FloorSample) => Math.round(median(floors.map((f) => f[k])));
+    return {
+      'cores (floor workers; tracker crypto workers)': `${floor.cores}; ${opts.workers ?? floor.cores}`,
+      'RSA-2048 sign per s, all cores': m('signPerSec'),
+      'RSA-2048 verify per s, all cores': m('verifyPerSec'),
+      'floor for a read (sign + verify) per s, all cores': m('read'),
+      'floor for a transfer command (sign + 2 verify) per s, all cores': m('transfer'),
+      [`state reads per s, ${clients} clients`]: Math.round(median(rates.reads)),
+      [`transfer opens per s, ${clients} clients`]: Math.round(median(rates.opens)),
+      [`transfer closes per s, ${clients} clients`]: Math.round(median(rates.closes)),
+      [`reads / read floor, median of ${rounds} (each)`]: pct(ratios.reads),
+      [`opens / transfer floor, median of ${rounds} (each)`]: pct(ratios.opens),
+      [`closes / transfer floor, median of ${rounds} (each)`]: pct(ratios.closes),
+    };
   } finally {
     await ledger.stop();
+    await floor.stop();
   }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const r = await benchLedger();
+  const rounds = Number(process.env.ROUNDS ?? 5);
+  const workers = process.env.WORKERS === undefined ? undefined : Number(process.env.WORKERS);
+  const r = await benchLedger({ rounds, workers });
   console.log(JSON.stringify(r, null, 2));
 }
