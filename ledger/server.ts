@@ -146,6 +146,11 @@ export async function startLedgerServer(
   });
 
   function accept(ws: WebSocket, req: IncomingMessage): void {
+    if (lifecycle !== 'ready') {
+      // The upgrade began before a shutdown did.
+      ws.close(1001, 'tracker shutting down');
+      return;
+    }
     const conn = nextConn++;
     log.info('connection', { conn, remote: `${req.socket.remoteAddress}:${req.socket.remotePort}` });
     const c = new TrackerConnection(ws, { ledger: ledger!, log, metrics, conn }, cfg);
@@ -202,11 +207,11 @@ export async function startLedgerServer(
   const port = (http.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
+    // Still listening while draining: /healthz and new upgrades answer 503, so that a load
+    // balancer moves the clients elsewhere instead of meeting a closed port.
     lifecycle = 'stopping';
     clearInterval(expiryTimer);
     clearInterval(pingTimer);
-    const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
-    http.closeIdleConnections();
     const drained = await withTimeout(
       Promise.all([...connections].map((c) => c.shutdown())),
       cfg.shutdownTimeoutMs,
@@ -215,6 +220,7 @@ export async function startLedgerServer(
       log.error('shutdown_timeout', { connections: connections.size });
       for (const c of connections) c.terminate();
     }
+    const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
     http.closeAllConnections();
     await stopped;
     await open.close();

@@ -1,10 +1,15 @@
 /**
  * RSA signing and verification on a pool of worker threads (`--workers N`), so that every core
- * signs while the main thread parses frames and runs the database. Jobs submitted during one turn
- * of the event loop travel to a worker in one message; each job goes to the worker with the least
- * work queued. A worker that dies fails its jobs (the commands answer INTERNAL) and is replaced.
+ * signs while the main thread parses frames and runs the database.
+ *
+ * Jobs wait in the main thread and each worker is kept a couple of milliseconds of work ahead, so
+ * that the order can still change: checks with the largest keys allowed (an 8192-bit modulus, a
+ * 32-bit exponent: ~50 times an ordinary check) wait in a queue of their own, served when nothing
+ * else waits or once they have waited long, so that a burst of them does not hold up everybody
+ * else. A worker that dies fails its jobs (those commands answer INTERNAL) and is replaced.
  */
 import { Worker } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
 import type { KeyObject } from 'node:crypto';
 import type { ParsedKey } from '../../shared/crypto/keys';
 import { CRYPTO_WORKER_SOURCE } from './worker-source';
@@ -13,25 +18,49 @@ import type { TrackerCrypto } from './service';
 type Job =
   [id: number, kind: 0, message: string] | [id: number, kind: 1, message: string, sign: string, pem: string];
 
-interface Pending {
+interface Queued {
+  job: Job;
+  cost: number;
+  queuedAt: number;
   resolve(v: string | boolean): void;
   reject(e: Error): void;
-  cost: number;
 }
 
-/** Relative costs: an RSA-2048 signature takes about ten verifications. */
+/** Costs in checks of an RSA-2048 key with exponent 65537; a signature is about ten of them. */
 const SIGN_COST = 10;
-const VERIFY_COST = 1;
+/** Work handed to one worker ahead of time (~2 ms): enough to keep it busy between two messages. */
+const WORKER_BUDGET = 6 * SIGN_COST;
+/** A check costlier than this goes to the queue of expensive checks. */
+const HEAVY_COST = 2 * SIGN_COST;
+/** Longest an expensive check waits while cheaper work keeps arriving. */
+const HEAVY_MAX_WAIT_MS = 100;
+
+const costs = new WeakMap<ParsedKey, number>();
+
+/** A verification's cost: modulus² times the multiplications the exponent takes. */
+export function verifyCost(key: ParsedKey): number {
+  const known = costs.get(key);
+  if (known !== undefined) return known;
+  const details = key.key.asymmetricKeyDetails;
+  const bits = details?.modulusLength ?? 2048;
+  const e = details?.publicExponent ?? 65537n;
+  const binary = e.toString(2);
+  const multiplications = binary.length + binary.replace(/0/g, '').length;
+  const cost = Math.max(1, ((bits / 2048) ** 2 * multiplications) / 19);
+  costs.set(key, cost);
+  return cost;
+}
 
 class PoolWorker {
-  readonly pending = new Map<number, Pending>();
-  outbox: Job[] = [];
+  readonly pending = new Map<number, Queued>();
   load = 0;
   private worker: Worker;
+  private closing = false;
 
   constructor(
     private readonly privateKey: KeyObject,
-    private readonly onLost: (w: PoolWorker) => void,
+    private readonly onIdle: () => void,
+    private readonly onLost: () => void,
   ) {
     this.worker = this.spawn();
   }
@@ -45,45 +74,44 @@ class PoolWorker {
       for (let i = 0; i < results.length; i += 2) {
         const id = results[i] as number;
         const r = results[i + 1] as string | boolean | { error: string };
-        const p = this.pending.get(id);
-        if (!p) continue;
+        const q = this.pending.get(id);
+        if (!q) continue;
         this.pending.delete(id);
-        this.load -= p.cost;
-        if (typeof r === 'object') p.reject(new Error(`signing failed: ${r.error}`));
-        else p.resolve(r);
+        this.load -= q.cost;
+        if (typeof r === 'object') q.reject(new Error(`signing failed: ${r.error}`));
+        else q.resolve(r);
       }
+      this.onIdle();
     });
     worker.on('error', (e) => this.fail(e));
     worker.on('exit', (code) => {
-      if (this.closing) return;
-      this.fail(new Error(`crypto worker exited (${code})`));
+      if (!this.closing) this.fail(new Error(`crypto worker exited (${code})`));
     });
     return worker;
   }
 
-  private closing = false;
-
   private fail(e: Error): void {
-    for (const p of this.pending.values()) p.reject(e);
+    for (const q of this.pending.values()) q.reject(e);
     this.pending.clear();
-    this.outbox = [];
     this.load = 0;
     if (this.closing) return;
     void this.worker.terminate();
     this.worker = this.spawn();
-    this.onLost(this);
+    this.onLost();
+    this.onIdle();
   }
 
-  flush(): void {
-    if (this.outbox.length === 0) return;
-    const jobs = this.outbox;
-    this.outbox = [];
-    this.worker.postMessage(jobs);
+  post(batch: Queued[]): void {
+    for (const q of batch) {
+      this.pending.set(q.job[0], q);
+      this.load += q.cost;
+    }
+    this.worker.postMessage(batch.map((q) => q.job));
   }
 
   async close(): Promise<void> {
     this.closing = true;
-    for (const p of this.pending.values()) p.reject(new Error('the crypto pool is closed'));
+    for (const q of this.pending.values()) q.reject(new Error('the crypto pool is closed'));
     this.pending.clear();
     await this.worker.terminate();
   }
@@ -91,19 +119,25 @@ class PoolWorker {
 
 export class WorkerCrypto implements TrackerCrypto {
   private readonly workers: PoolWorker[];
+  private readonly queue: Queued[] = [];
+  private readonly heavy: Queued[] = [];
   private nextId = 1;
-  private flushScheduled = false;
+  private dispatchScheduled = false;
   private closed = false;
-  /** Workers replaced after dying (for the logs and metrics). */
+  /** Workers replaced after dying. */
   restarts = 0;
 
   constructor(privateKey: KeyObject, size: number) {
     if (!Number.isInteger(size) || size < 1) throw new Error('a worker pool needs at least one worker');
-    this.workers = Array.from({ length: size }, () => new PoolWorker(privateKey, () => this.restarts++));
-  }
-
-  get size(): number {
-    return this.workers.length;
+    this.workers = Array.from(
+      { length: size },
+      () =>
+        new PoolWorker(
+          privateKey,
+          () => this.dispatch(),
+          () => this.restarts++,
+        ),
+    );
   }
 
   sign(message: string): Promise<string> {
@@ -111,33 +145,56 @@ export class WorkerCrypto implements TrackerCrypto {
   }
 
   verify(message: string, sign: string, key: ParsedKey): Promise<boolean> {
-    // An RSA check costs ~ modulus²: an 8192-bit key is 16 of a 2048-bit one.
-    const bits = key.key.asymmetricKeyDetails?.modulusLength ?? 2048;
-    const cost = VERIFY_COST * Math.max(1, (bits / 2048) ** 2);
-    return this.submit([0, 1, message, sign, key.pem], cost) as Promise<boolean>;
+    return this.submit([0, 1, message, sign, key.pem], verifyCost(key)) as Promise<boolean>;
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const q of [...this.queue, ...this.heavy]) q.reject(new Error('the crypto pool is closed'));
+    this.queue.length = 0;
+    this.heavy.length = 0;
     await Promise.all(this.workers.map((w) => w.close()));
   }
 
   private submit(job: Job, cost: number): Promise<string | boolean> {
     if (this.closed) return Promise.reject(new Error('the crypto pool is closed'));
-    const id = this.nextId++;
-    job[0] = id;
-    let target = this.workers[0]!;
-    for (const w of this.workers) if (w.load < target.load) target = w;
-    target.load += cost;
-    target.outbox.push(job);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      // After the current poll phase: every frame read in it travels in one message per worker.
-      setImmediate(() => {
-        this.flushScheduled = false;
-        for (const w of this.workers) w.flush();
-      });
+    job[0] = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const q: Queued = { job, cost, queuedAt: performance.now(), resolve, reject };
+      (cost > HEAVY_COST ? this.heavy : this.queue).push(q);
+      if (!this.dispatchScheduled) {
+        this.dispatchScheduled = true;
+        // After the current poll phase: every frame read in it travels in one message per worker.
+        setImmediate(() => {
+          this.dispatchScheduled = false;
+          this.dispatch();
+        });
+      }
+    });
+  }
+
+  /** The next job: cheap ones first, an expensive one when nothing else waits or it waited long. */
+  private take(now: number): Queued | undefined {
+    const h = this.heavy[0];
+    if (h && (this.queue.length === 0 || now - h.queuedAt > HEAVY_MAX_WAIT_MS)) return this.heavy.shift();
+    return this.queue.shift();
+  }
+
+  /** Tops every worker up to its budget, least loaded first. */
+  private dispatch(): void {
+    if (this.closed) return;
+    const now = performance.now();
+    for (const w of [...this.workers].sort((a, b) => a.load - b.load)) {
+      const batch: Queued[] = [];
+      let load = w.load;
+      while (load < WORKER_BUDGET) {
+        const q = this.take(now);
+        if (!q) break;
+        batch.push(q);
+        load += q.cost;
+      }
+      if (batch.length > 0) w.post(batch);
+      if (this.queue.length === 0 && this.heavy.length === 0) return;
     }
-    return new Promise((resolve, reject) => target.pending.set(id, { resolve, reject, cost }));
   }
 }

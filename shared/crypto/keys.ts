@@ -7,6 +7,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { ProtocolError } from '../protocol/errors';
+import { rsaShapeOfPem } from './rsa-spki';
 
 const MIN_RSA_BITS = 2048;
 const MAX_RSA_BITS = 8192;
@@ -37,26 +38,34 @@ export function parsePublicKey(pem: string): ParsedKey {
   if (typeof pem !== 'string' || !pem.includes('-----BEGIN PUBLIC KEY-----')) {
     throw new ProtocolError('BAD_KEY', 'public key must be an SPKI PEM (-----BEGIN PUBLIC KEY-----)');
   }
+  // Out-of-policy RSA keys are refused from a quick reading, before OpenSSL spends time on them.
+  const shape = rsaShapeOfPem(pem);
+  if (shape) checkRsaPolicy(shape.modulusBits, shape.exponent);
   let key: KeyObject;
   try {
     key = createPublicKey({ key: pem, format: 'pem' });
   } catch {
     throw new ProtocolError('BAD_KEY', 'public key PEM does not parse');
   }
-  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-  if (key.asymmetricKeyType !== 'rsa' || bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) {
-    throw new ProtocolError('BAD_KEY', `public key must be RSA of ${MIN_RSA_BITS}–${MAX_RSA_BITS} bits`);
-  }
-  const e = key.asymmetricKeyDetails?.publicExponent ?? 0n;
-  if (e < 3n || e > MAX_RSA_EXPONENT || e % 2n === 0n) {
-    throw new ProtocolError('BAD_KEY', 'public key exponent must be odd, from 3 to 2^32 (normally 65537)');
-  }
+  if (key.asymmetricKeyType !== 'rsa') checkRsaPolicy(0, undefined);
+  checkRsaPolicy(key.asymmetricKeyDetails?.modulusLength ?? 0, key.asymmetricKeyDetails?.publicExponent);
   const der = key.export({ type: 'spki', format: 'der' });
   const canonical = key.export({ type: 'spki', format: 'pem' }).toString();
   const parsed = { key, der, pem: canonical };
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   cache.set(pem, parsed);
   return parsed;
+}
+
+/** BAD_KEY unless the modulus is 2048–8192 bits and the exponent odd, from 3 to 2^32. */
+function checkRsaPolicy(modulusBits: number, exponent: bigint | undefined): void {
+  if (modulusBits < MIN_RSA_BITS || modulusBits > MAX_RSA_BITS) {
+    throw new ProtocolError('BAD_KEY', `public key must be RSA of ${MIN_RSA_BITS}–${MAX_RSA_BITS} bits`);
+  }
+  const e = exponent ?? 0n;
+  if (e < 3n || e > MAX_RSA_EXPONENT || e % 2n === 0n) {
+    throw new ProtocolError('BAD_KEY', 'public key exponent must be odd, from 3 to 2^32 (normally 65537)');
+  }
 }
 
 /** True when the two PEMs hold the same key (DER equality; never compare PEM strings). */

@@ -318,6 +318,21 @@ describe('bad command lines', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Usage: npm run ledger');
     expect(r.stdout).toContain('TLPRT_LEDGER_AMOUNT_INITIAL');
+    for (const [flag, env] of [
+      ['--max-connections', 'MAX_CONNECTIONS'],
+      ['--idle-timeout-s', 'IDLE_TIMEOUT_S'],
+      ['--max-buffered-bytes', 'MAX_BUFFERED_BYTES'],
+      ['--max-requests-per-s', 'MAX_REQUESTS_PER_S'],
+      ['--max-cursors', 'MAX_CURSORS'],
+      ['--allow-origin', 'ALLOW_ORIGIN'],
+      ['--workers', 'WORKERS'],
+      ['--shutdown-timeout-s', 'SHUTDOWN_TIMEOUT_S'],
+    ]) {
+      expect(r.stdout).toContain(flag);
+      expect(r.stdout).toContain(`TLPRT_LEDGER_${env}`);
+    }
+    expect(r.stdout).toContain('/healthz');
+    expect(r.stdout).toContain('/metrics');
     expect(existsSync(db)).toBe(false);
   });
 });

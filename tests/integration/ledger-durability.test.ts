@@ -13,6 +13,7 @@ import { RawClient, TestPeer, twoSigned } from '../helpers/raw-client';
 import { LedgerDb, auditLedger } from '../helpers/ledger-db';
 import { call, codeOf, fullHistory, ok, type AddressState } from '../helpers/tracker-session';
 import { normalizePem, parsePrivateKey, publicPemOf } from '../../shared/crypto/keys';
+import { metric, metricsOf } from '../helpers/tracker-http';
 
 const INITIAL = 1_000_000_000_000n;
 const ENV = {
@@ -56,6 +57,8 @@ describe('ledger durability across SIGKILL', () => {
   let pinnedPem: string | undefined;
   const launched: LedgerProcess[] = []; // every tracker started here, stopped in afterAll even after a failure
   let cycle = 0;
+  /** Per round, before the crash: write commands committed, and commits (group commit). */
+  const groups: Promise<{ commands: number; commits: number } | null>[] = [];
 
   beforeAll(() => {
     for (let i = 0; i < LOOPS; i++) peers.push(new TestPeer());
@@ -113,7 +116,18 @@ describe('ledger durability across SIGKILL', () => {
       }
       s.answer = ok(frame, pem);
       answered.push(s);
-      if (++successes === killAt) {
+      if (++successes === Math.ceil(killAt / 2)) {
+        groups.push(
+          metricsOf(l.port).then(
+            (m) => ({
+              commands: metric(m, 'tracker_db_commit_commands_sum'),
+              commits: metric(m, 'tracker_db_commit_commands_count'),
+            }),
+            () => null, // the crash came first
+          ),
+        );
+      }
+      if (successes === killAt) {
         inFlightAtKill = inFlight.size;
         killing = crash(l);
       }
@@ -386,6 +400,10 @@ describe('ledger durability across SIGKILL', () => {
     const db = new LedgerDb(l.dbPath);
     await verify(client, pem, db);
     expect(answered.length).toBeGreaterThanOrEqual(12 + 57 + 133);
+    // the streams were committed in groups: the crashes hit group commits
+    const g = (await Promise.all(groups)).filter((x) => x !== null);
+    expect(g.length).toBeGreaterThan(0);
+    expect(g.reduce((n, x) => n + x.commands, 0)).toBeGreaterThan(g.reduce((n, x) => n + x.commits, 0));
     // one TX_INIT for ever: restarts never re-fund the tracker
     expect(db.transactions().filter((t) => t.tx_type === 1).length).toBe(1);
     // the key file beside the database, private to its owner (SPEC §5), and its public half is the pinned key
