@@ -12,6 +12,7 @@
  * for the history item it writes.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -129,6 +130,16 @@ class CryptoFloor {
   }
 }
 
+/** CPU milliseconds a process has used (Linux /proc: user + system), or NaN elsewhere. */
+function cpuMsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
+  } catch {
+    return NaN;
+  }
+}
+
 /** Runs the jobs spread over `clients` connections, each keeping one request in flight. */
 async function drive(
   url: string,
@@ -201,6 +212,8 @@ export async function benchLedger(opts: LedgerBenchOptions = {}) {
     const floors: FloorSample[] = [];
     const rates = { reads: [] as number[], opens: [] as number[], closes: [] as number[] };
     const ratios = { reads: [] as number[], opens: [] as number[], closes: [] as number[] };
+    const cpu = { reads: [] as number[], transfers: [] as number[] };
+    const pid = ledger.child.pid!;
     for (let round = 0; round < rounds; round++) {
       // Open+close pairs, each signed by both peers before the clock starts.
       const opens: { cmd: number; payload: unknown }[] = [];
@@ -222,9 +235,13 @@ export async function benchLedger(opts: LedgerBenchOptions = {}) {
       }
       const f = await floor.measure(opts.floorMs ?? 1000);
       floors.push(f);
+      const cpu0 = cpuMsOf(pid);
       const r = await drive(ledger.url, clients, readJobs);
+      const cpu1 = cpuMsOf(pid);
       const o = await drive(ledger.url, clients, opens);
       const c = await drive(ledger.url, clients, closes);
+      cpu.reads.push((cpu1 - cpu0) / reads);
+      cpu.transfers.push((cpuMsOf(pid) - cpu1) / (2 * transfers));
       const errors = [...r.errors, ...o.errors, ...c.errors];
       if (errors.length) throw new Error(`${errors.length} commands failed, e.g. ${errors[0]}`);
       rates.reads.push(r.perSec);
@@ -235,6 +252,12 @@ export async function benchLedger(opts: LedgerBenchOptions = {}) {
       ratios.closes.push(c.perSec / f.transfer);
     }
     const m = (k: keyof FloorSample) => Math.round(median(floors.map((f) => f[k])));
+    const signMs = 1000 / (median(floors.map((f) => f.signPerSec)) / floor.cores);
+    const verifyMs = 1000 / (median(floors.map((f) => f.verifyPerSec)) / floor.cores);
+    const cpuText = (xs: number[], cryptoMs: number) =>
+      Number.isNaN(median(xs))
+        ? 'not measured (no /proc)'
+        : `${median(xs).toFixed(2)} ms, of which RSA ${cryptoMs.toFixed(2)} ms`;
     return {
       'cores (floor workers; tracker crypto workers)': `${floor.cores}; ${opts.workers ?? floor.cores}`,
       'RSA-2048 sign per s, all cores': m('signPerSec'),
@@ -247,6 +270,11 @@ export async function benchLedger(opts: LedgerBenchOptions = {}) {
       [`reads / read floor, median of ${rounds} (each)`]: pct(ratios.reads),
       [`opens / transfer floor, median of ${rounds} (each)`]: pct(ratios.opens),
       [`closes / transfer floor, median of ${rounds} (each)`]: pct(ratios.closes),
+      'tracker CPU per state read (all threads)': cpuText(cpu.reads, signMs + verifyMs),
+      'tracker CPU per transfer open or close (all threads)': cpuText(
+        cpu.transfers,
+        2 * signMs + 2 * verifyMs,
+      ),
     };
   } finally {
     await ledger.stop();

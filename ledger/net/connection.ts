@@ -49,7 +49,7 @@ export class TrackerConnection {
     private readonly limits: ConnectionLimits,
   ) {
     this.bucket = new TokenBucket(limits.maxRequestsPerS);
-    this.idle = setTimeout(() => this.ws.close(CLOSE_IDLE, 'idle timeout'), limits.idleTimeoutMs);
+    this.idle = setTimeout(() => this.closeIdle(), limits.idleTimeoutMs);
     this.closed = new Promise((resolve) =>
       ws.once('close', () => {
         clearTimeout(this.idle);
@@ -59,6 +59,12 @@ export class TrackerConnection {
     );
     ws.on('message', (data: RawData, isBinary: boolean) => this.receive(data, isBinary));
     ws.on('pong', () => (this.alive = true));
+  }
+
+  /** No command for the idle timeout: a client that does not even read is cut off at once. */
+  private closeIdle(): void {
+    if (this.outputFull()) this.ws.terminate();
+    else this.ws.close(CLOSE_IDLE, 'idle timeout');
   }
 
   /** Called every ping interval: a connection that did not answer the last ping is dropped. */

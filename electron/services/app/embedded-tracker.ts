@@ -16,7 +16,8 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
  * Arguments for the embedded tracker keeping its data in the app's data folder. It serves one
- * user: one crypto worker keeps its signing off the event loop without a thread per core.
+ * user on 127.0.0.1: one crypto worker keeps its signing off the event loop without a thread per
+ * core, and an idle app (every identity locked) keeps its connection.
  */
 export function embeddedTrackerArgs(dataDir: string): string[] {
   return [
@@ -28,6 +29,8 @@ export function embeddedTrackerArgs(dataDir: string): string[] {
     join(dataDir, 'tracker', 'ledger.sqlite'),
     '--workers',
     '1',
+    '--idle-timeout-s',
+    '86400',
     '--quiet',
   ];
 }
