@@ -63,6 +63,13 @@ export function ok<T = Record<string, unknown>>(f: Frame, trackerPem: string): T
   }
 }
 
+/** A handshake (cmd 1) by `peer`: the tracker PEM, checked against its own signature. */
+export async function handshake(client: RawClient, peer: TestPeer): Promise<string> {
+  const f = await call(client, 1, peer.pemPayload());
+  if (f.error !== undefined) throw new Error(`handshake refused: ${f.error}`);
+  return ok<string>(f, (f.data as { message: string }).message);
+}
+
 export function codeOf(f: Frame): string | undefined {
   return errorCodeOf(f);
 }

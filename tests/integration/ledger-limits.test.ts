@@ -8,18 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLedger, type LedgerProcess } from '../helpers/ledger-process';
 import { RawClient, TestPeer } from '../helpers/raw-client';
 import { LedgerDb } from '../helpers/ledger-db';
-import { call, codeOf, ok, until } from '../helpers/tracker-session';
+import { call, codeOf, handshake, ok, until } from '../helpers/tracker-session';
 import { clientFrame, closeCodeOf, rawUpgrade, tcpConnect } from '../helpers/raw-socket';
 import { metric, metricsOf, upgradeStatus } from '../helpers/tracker-http';
 
 const peer = new TestPeer();
-
-/** The tracker PEM answered to a handshake, checked against its own signature. */
-async function handshake(c: RawClient): Promise<string> {
-  const f = await call(c, 1, peer.pemPayload());
-  const message = (f.data as { message: string }).message;
-  return ok<string>(f, message);
-}
 
 /** Waits until the tracker counts `n` open connections (closes are asynchronous). */
 async function openConnections(l: LedgerProcess, n: number): Promise<void> {
@@ -48,7 +41,7 @@ describe('a tracker with 3 connections at most, one allowed origin, 10 requests 
     });
     db = new LedgerDb(l.dbPath);
     const c = await RawClient.connect(l.url);
-    pem = await handshake(c);
+    pem = await handshake(c, peer);
     c.close();
   });
   afterAll(async () => {
@@ -186,7 +179,7 @@ describe('a tracker with 3 history cursors at most', () => {
   beforeAll(async () => {
     l = await startLedger({ args: ['--quiet', '--max-cursors', '3'] });
     c = await RawClient.connect(l.url);
-    pem = await handshake(c);
+    pem = await handshake(c, peer);
   });
   afterAll(async () => {
     c?.close();

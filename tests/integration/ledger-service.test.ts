@@ -8,17 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLedger, type LedgerProcess } from '../helpers/ledger-process';
 import { RawClient, TestPeer, type Frame } from '../helpers/raw-client';
 import { LedgerDb, auditLedger } from '../helpers/ledger-db';
-import { call, codeOf, ok, until, type AddressState } from '../helpers/tracker-session';
+import { call, codeOf, handshake, ok, until, type AddressState } from '../helpers/tracker-session';
 import { clientFrame, rawUpgrade } from '../helpers/raw-socket';
 import { healthOf, metric, metricsOf, upgradeStatus } from '../helpers/tracker-http';
 
 const peers = [new TestPeer(), new TestPeer(), new TestPeer(), new TestPeer()];
 const ENV = { TLPRT_LEDGER_MAX_OPEN_ADDRESSES_PER_PEER: '10000', TLPRT_LEDGER_AMOUNT_INITIAL: '100000' };
-
-async function handshake(c: RawClient): Promise<string> {
-  const f = await call(c, 1, peers[0]!.pemPayload());
-  return ok<string>(f, (f.data as { message: string }).message);
-}
 
 describe('health and metrics', () => {
   let l: LedgerProcess;
@@ -29,7 +24,7 @@ describe('health and metrics', () => {
 
   it('GET /healthz: 200 with the status, the open connections and the workers', async () => {
     const c = await RawClient.connect(l.url);
-    await handshake(c);
+    await handshake(c, peers[0]!);
     const h = await healthOf(l.port);
     expect(h.status).toBe(200);
     expect(h.body).toMatchObject({ status: 'ok', connections: 1, workers: 2 });
@@ -46,8 +41,8 @@ describe('health and metrics', () => {
   it('GET /metrics counts commands by cmd and code, durations, connections and commits', async () => {
     const before = await metricsOf(l.port);
     const c = await RawClient.connect(l.url);
-    const pem = await handshake(c);
-    await handshake(c);
+    const pem = await handshake(c, peers[0]!);
+    await handshake(c, peers[0]!);
     const p = peers[1]!;
     expect(codeOf(await call(c, 1, { ...p.pemPayload(), sign: peers[2]!.sign(p.publicPem) }))).toBe(
       'BAD_SIGNATURE',
@@ -104,7 +99,7 @@ describe('group commit', () => {
 
   it('writes that arrive together share a transaction; a refusal in a group undoes only itself', async () => {
     const clients = await Promise.all(Array.from({ length: 16 }, () => RawClient.connect(l.url)));
-    const pem = await handshake(clients[0]!);
+    const pem = await handshake(clients[0]!, peers[0]!);
     const before = await metricsOf(l.port);
     const ROUNDS = 5;
     const answers: Frame[] = [];
@@ -139,7 +134,7 @@ describe('graceful shutdown', () => {
   it('finishes and answers the commands in flight, closes every socket with 1001, exits 0', async () => {
     const l = await startLedger({ args: ['--quiet'], env: ENV });
     const clients = await Promise.all(Array.from({ length: 4 }, () => RawClient.connect(l.url)));
-    await handshake(clients[0]!);
+    await handshake(clients[0]!, peers[0]!);
     const answered: Frame[] = [];
     let signalled = false;
     const sent = clients.flatMap((c, i) =>
