@@ -21,36 +21,46 @@ import WebSocket from 'ws';
 import { startLedger } from '../tests/helpers/ledger-process';
 import { TestPeer, twoSigned, resultOf, type Frame } from '../tests/helpers/raw-client';
 
+/**
+ * A bench connection: one request in flight, answers taken as text. The client must cost little
+ * next to the tracker on the same cores: frames are serialised before the clock starts and answers
+ * are not parsed (only an error frame, which has `"error":"` at its top level, is).
+ */
 interface Conn {
   ws: WebSocket;
-  waiters: Map<string, (f: Frame) => void>;
+  pending: ((text: string) => void) | null;
 }
 
 async function connect(url: string): Promise<Conn> {
-  const ws = new WebSocket(url);
+  const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
   await new Promise<void>((res, rej) => {
     ws.once('open', res);
     ws.once('error', rej);
   });
-  const waiters = new Map<string, (f: Frame) => void>();
-  ws.on('message', (d) => {
-    const f = JSON.parse(d.toString()) as Frame;
-    const w = waiters.get(f.corrToken ?? '');
-    if (w) {
-      waiters.delete(f.corrToken!);
-      w(f);
-    }
+  const c: Conn = { ws, pending: null };
+  ws.on('message', (d: Buffer) => {
+    const resolve = c.pending;
+    c.pending = null;
+    resolve?.(d.toString());
   });
-  return { ws, waiters };
+  return c;
+}
+
+function roundTrip(c: Conn, frame: string): Promise<string> {
+  return new Promise((resolve) => {
+    c.pending = resolve;
+    c.ws.send(frame);
+  });
 }
 
 let tokenSeq = 0;
-function send(c: Conn, cmd: number, payload: unknown): Promise<Frame> {
-  const corrToken = `b${++tokenSeq}`;
-  return new Promise((resolve) => {
-    c.waiters.set(corrToken, resolve);
-    c.ws.send(JSON.stringify({ cmd, corrToken, payload }));
-  });
+/** A request frame, serialised once. */
+function frameOf(cmd: number, payload: unknown): string {
+  return JSON.stringify({ cmd, corrToken: `b${++tokenSeq}`, payload });
+}
+
+async function send(c: Conn, cmd: number, payload: unknown): Promise<Frame> {
+  return JSON.parse(await roundTrip(c, frameOf(cmd, payload))) as Frame;
 }
 
 /** One worker per core, each alternating RSA-2048 signs and verifications for `ms` on demand. */
@@ -60,8 +70,18 @@ const crypto = require('node:crypto');
 const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const msg = crypto.randomBytes(400);
 let sig = crypto.sign('sha256', msg, privateKey);
+// CPU time of this thread (Linux), so that the cost of one operation is known on a busy machine too
+function threadCpuMs() {
+  try {
+    const f = require('node:fs').readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
 parentPort.on('message', (ms) => {
   let signs = 0, verifies = 0, signMs = 0, verifyMs = 0;
+  const cpu0 = threadCpuMs();
   const end = performance.now() + ms;
   for (let t = performance.now(); t < end; ) {
     sig = crypto.sign('sha256', msg, privateKey);
@@ -73,7 +93,7 @@ parentPort.on('message', (ms) => {
     verifyMs += t - u;
     verifies++;
   }
-  parentPort.postMessage({ signs, verifies, signMs, verifyMs });
+  parentPort.postMessage({ signs, verifies, signMs, verifyMs, cpuMs: threadCpuMs() - cpu0 });
 });
 parentPort.postMessage('ready');
 `;
@@ -85,6 +105,10 @@ interface FloorSample {
   transfer: number;
   signPerSec: number;
   verifyPerSec: number;
+  /** CPU milliseconds of one sign + one verify (NaN where threads' CPU time is unknown). */
+  pairCpuMs: number;
+  /** CPU share of verification in that pair (wall-time proportions). */
+  verifyShare: number;
 }
 
 class CryptoFloor {
@@ -104,16 +128,22 @@ class CryptoFloor {
     const runs = await Promise.all(
       this.workers.map(
         (w) =>
-          new Promise<{ signs: number; verifies: number; signMs: number; verifyMs: number }>((r) => {
-            w.once('message', r);
-            w.postMessage(ms);
-          }),
+          new Promise<{ signs: number; verifies: number; signMs: number; verifyMs: number; cpuMs: number }>(
+            (r) => {
+              w.once('message', r);
+              w.postMessage(ms);
+            },
+          ),
       ),
     );
     let read = 0;
     let transfer = 0;
     let signPerSec = 0;
     let verifyPerSec = 0;
+    const cpu = runs.reduce((n, r) => n + r.cpuMs, 0);
+    const pairs = runs.reduce((n, r) => n + r.signs, 0);
+    const wallSign = runs.reduce((n, r) => n + r.signMs, 0);
+    const wallVerify = runs.reduce((n, r) => n + r.verifyMs, 0);
     for (const r of runs) {
       const s = r.signMs / r.signs;
       const v = r.verifyMs / r.verifies;
@@ -122,7 +152,14 @@ class CryptoFloor {
       signPerSec += 1000 / s;
       verifyPerSec += 1000 / v;
     }
-    return { read, transfer, signPerSec, verifyPerSec };
+    return {
+      read,
+      transfer,
+      signPerSec,
+      verifyPerSec,
+      pairCpuMs: cpu / pairs,
+      verifyShare: wallVerify / (wallSign + wallVerify),
+    };
   }
 
   async stop(): Promise<void> {
@@ -140,28 +177,33 @@ function cpuMsOf(pid: number): number {
   }
 }
 
-/** Runs the jobs spread over `clients` connections, each keeping one request in flight. */
+/** Sends the frames spread over `clients` connections, each keeping one request in flight. */
 async function drive(
   url: string,
   clients: number,
-  jobs: { cmd: number; payload: unknown }[],
-): Promise<{ perSec: number; errors: string[] }> {
+  frames: string[],
+): Promise<{ perSec: number; errors: string[]; clientCpuMs: number }> {
   const conns = await Promise.all(Array.from({ length: clients }, () => connect(url)));
   let next = 0;
   const errors: string[] = [];
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     conns.map(async (c) => {
-      while (next < jobs.length) {
-        const job = jobs[next++]!;
-        const f = await send(c, job.cmd, job.payload);
-        if (f.error) errors.push(f.error);
+      while (next < frames.length) {
+        const answer = await roundTrip(c, frames[next++]!);
+        if (answer.includes('"error":"')) errors.push((JSON.parse(answer) as Frame).error!);
       }
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   conns.forEach((c) => c.ws.close());
-  return { perSec: jobs.length / seconds, errors };
+  return {
+    perSec: frames.length / seconds,
+    errors,
+    clientCpuMs: (cpu.user + cpu.system) / 1000 / frames.length,
+  };
 }
 
 function median(xs: number[]): number {
@@ -205,19 +247,17 @@ export async function benchLedger(opts: LedgerBenchOptions = {}) {
     const spend = resultOf<{ address: string }>(await send(setup, 4, payer.pemPayload()));
     const income = resultOf<{ address: string }>(await send(setup, 2, payee.pemPayload()));
     setup.ws.close();
-    const readJobs = Array.from({ length: reads }, () => ({
-      cmd: 256,
-      payload: payer.json({ address: spend.address }),
-    }));
+    const readPayload = payer.json({ address: spend.address });
+    const readFrames = Array.from({ length: reads }, () => frameOf(256, readPayload));
     const floors: FloorSample[] = [];
     const rates = { reads: [] as number[], opens: [] as number[], closes: [] as number[] };
     const ratios = { reads: [] as number[], opens: [] as number[], closes: [] as number[] };
-    const cpu = { reads: [] as number[], transfers: [] as number[] };
+    const cpu = { reads: [] as number[], transfers: [] as number[], client: [] as number[] };
     const pid = ledger.child.pid!;
     for (let round = 0; round < rounds; round++) {
       // Open+close pairs, each signed by both peers before the clock starts.
-      const opens: { cmd: number; payload: unknown }[] = [];
-      const closes: { cmd: number; payload: unknown }[] = [];
+      const opens: string[] = [];
+      const closes: string[] = [];
       for (let i = 0; i < transfers; i++) {
         const contract = {
           channelId: `bench-${round}-${i}-${randomBytes(4).toString('hex')}`,
@@ -227,21 +267,24 @@ export async function benchLedger(opts: LedgerBenchOptions = {}) {
           priceQuantumPower: 20,
           plannedQuantumCount: 1,
         };
-        opens.push({ cmd: 8, payload: twoSigned(payer, payee, contract) });
-        closes.push({
-          cmd: 16,
-          payload: twoSigned(payer, payee, { ...contract, quantumCount: 1, tokens: '1000', volume: 1000 }),
-        });
+        opens.push(frameOf(8, twoSigned(payer, payee, contract)));
+        closes.push(
+          frameOf(
+            16,
+            twoSigned(payer, payee, { ...contract, quantumCount: 1, tokens: '1000', volume: 1000 }),
+          ),
+        );
       }
       const f = await floor.measure(opts.floorMs ?? 1000);
       floors.push(f);
       const cpu0 = cpuMsOf(pid);
-      const r = await drive(ledger.url, clients, readJobs);
+      const r = await drive(ledger.url, clients, readFrames);
       const cpu1 = cpuMsOf(pid);
       const o = await drive(ledger.url, clients, opens);
       const c = await drive(ledger.url, clients, closes);
       cpu.reads.push((cpu1 - cpu0) / reads);
       cpu.transfers.push((cpuMsOf(pid) - cpu1) / (2 * transfers));
+      cpu.client.push(r.clientCpuMs);
       const errors = [...r.errors, ...o.errors, ...c.errors];
       if (errors.length) throw new Error(`${errors.length} commands failed, e.g. ${errors[0]}`);
       rates.reads.push(r.perSec);
@@ -252,10 +295,12 @@ export async function benchLedger(opts: LedgerBenchOptions = {}) {
       ratios.closes.push(c.perSec / f.transfer);
     }
     const m = (k: keyof FloorSample) => Math.round(median(floors.map((f) => f[k])));
-    const signMs = 1000 / (median(floors.map((f) => f.signPerSec)) / floor.cores);
-    const verifyMs = 1000 / (median(floors.map((f) => f.verifyPerSec)) / floor.cores);
+    // CPU cost of one signature and one verification, from the floor workers' own CPU time
+    const pairMs = median(floors.map((f) => f.pairCpuMs));
+    const verifyMs = pairMs * median(floors.map((f) => f.verifyShare));
+    const signMs = pairMs - verifyMs;
     const cpuText = (xs: number[], cryptoMs: number) =>
-      Number.isNaN(median(xs))
+      Number.isNaN(median(xs)) || Number.isNaN(cryptoMs)
         ? 'not measured (no /proc)'
         : `${median(xs).toFixed(2)} ms, of which RSA ${cryptoMs.toFixed(2)} ms`;
     return {
@@ -270,11 +315,15 @@ export async function benchLedger(opts: LedgerBenchOptions = {}) {
       [`reads / read floor, median of ${rounds} (each)`]: pct(ratios.reads),
       [`opens / transfer floor, median of ${rounds} (each)`]: pct(ratios.opens),
       [`closes / transfer floor, median of ${rounds} (each)`]: pct(ratios.closes),
+      'RSA-2048 CPU time: one sign; one verify': Number.isNaN(pairMs)
+        ? 'not measured (no /proc)'
+        : `${signMs.toFixed(3)} ms; ${verifyMs.toFixed(3)} ms`,
       'tracker CPU per state read (all threads)': cpuText(cpu.reads, signMs + verifyMs),
       'tracker CPU per transfer open or close (all threads)': cpuText(
         cpu.transfers,
         2 * signMs + 2 * verifyMs,
       ),
+      'bench client CPU per state read': `${median(cpu.client).toFixed(2)} ms`,
     };
   } finally {
     await ledger.stop();

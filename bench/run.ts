@@ -28,8 +28,9 @@ const sections: Section[] = [
       'one worker per core; its main thread parses frames, runs SQLite (one writer, group commit, one fsync per ' +
       'group) and writes the sockets, on the same cores, beside the benchmark client. A transfer command also ' +
       'signs the history item it writes: two signatures where the floor counts one, so 50 % is about its ' +
-      'ceiling. The CPU lines say where the rest goes: CPU per command minus its RSA is the parsing, SQLite, ' +
-      'messages between threads and socket writes.',
+      'ceiling. The CPU lines say where the rest goes (from /proc, so they hold on a busy machine too): a ' +
+      "command's tracker CPU minus its RSA is frame parsing, SQLite, messages between threads, garbage " +
+      "collection and socket writes; the bench client's share of the same cores is listed too.",
     run: async () => (await import('./ledger.bench')).benchLedger(),
   },
   {

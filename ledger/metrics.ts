@@ -17,6 +17,11 @@ export class TrackerMetrics implements StorageObserver {
   private readonly limited: Counter;
   private readonly commitSeconds: Histogram;
   private readonly commitCommands: Histogram;
+  /** Labelled series by `cmd|code`: prom-client would hash the labels on every command. */
+  private readonly series = new Map<
+    string,
+    { count: Counter.Internal; seconds: Histogram.Internal<'cmd'> }
+  >();
   /** Set once the ledger is open: live history cursors. */
   cursorCount: () => Promise<number> = () => Promise.resolve(0);
 
@@ -78,8 +83,14 @@ export class TrackerMetrics implements StorageObserver {
   command(cmd: number | undefined, code: string, seconds: number): void {
     // Only known codes become labels: a client must not be able to grow the series without bound.
     const label = isCmdCode(cmd) ? String(cmd) : cmd === undefined ? 'none' : 'unknown';
-    this.commands.inc({ cmd: label, code });
-    this.commandSeconds.observe({ cmd: label }, seconds);
+    const key = `${label}|${code}`;
+    let s = this.series.get(key);
+    if (!s) {
+      s = { count: this.commands.labels(label, code), seconds: this.commandSeconds.labels(label) };
+      this.series.set(key, s);
+    }
+    s.count.inc();
+    s.seconds.observe(seconds);
   }
 
   refusedConnection(reason: RefusalReason): void {

@@ -99,7 +99,8 @@ export async function handleFrame(c: FrameContext, text: string, beforeCreate: n
   } finally {
     const seconds = (performance.now() - started) / 1000;
     c.metrics.command(cmd, code, seconds);
-    c.log.info('cmd', { conn: c.conn, cmd: cmd ?? null, ms: +(seconds * 1000).toFixed(3), code });
+    if (c.log.enabled)
+      c.log.info('cmd', { conn: c.conn, cmd: cmd ?? null, ms: +(seconds * 1000).toFixed(3), code });
   }
 }
 
@@ -112,6 +113,6 @@ export function refusalFrame(
 ): string {
   const env = envelopeOf(text);
   c.metrics.command(env?.cmd, err.code, 0);
-  c.log.info('cmd', { conn: c.conn, cmd: env?.cmd ?? null, ms: 0, code: err.code });
+  if (c.log.enabled) c.log.info('cmd', { conn: c.conn, cmd: env?.cmd ?? null, ms: 0, code: err.code });
   return errorFrame(err, text, env?.corrToken, beforeCreate);
 }
