@@ -12,7 +12,7 @@ import { join, relative } from 'node:path';
 import Database from 'better-sqlite3';
 import { startApp, type TestApp } from '../helpers/backend';
 import { ensurePrivateDir, ensurePrivateFile, tightenTree } from '../../electron/services/files/private';
-import { openDatabase } from '../../ledger/db/open';
+import { openDatabase } from '../../ledger/storage/sqlite/open';
 import { until } from '../helpers/tracker-session';
 
 const PASS = 'correct horse battery';
