@@ -123,6 +123,8 @@ export class WorkerCrypto implements TrackerCrypto {
   private readonly heavy: Queued[] = [];
   private nextId = 1;
   private dispatchScheduled = false;
+  /** The last job taken while both queues waited was an expensive one. */
+  private tookHeavy = false;
   private closed = false;
   /** Workers replaced after dying. */
   restarts = 0;
@@ -173,10 +175,18 @@ export class WorkerCrypto implements TrackerCrypto {
     });
   }
 
-  /** The next job: cheap ones first, an expensive one when nothing else waits or it waited long. */
+  /**
+   * The next job: cheap ones first; an expensive check when nothing else waits, or, once it has
+   * waited long, every other job (so that a steady stream of either never starves the other).
+   */
   private take(now: number): Queued | undefined {
     const h = this.heavy[0];
-    if (h && (this.queue.length === 0 || now - h.queuedAt > HEAVY_MAX_WAIT_MS)) return this.heavy.shift();
+    if (!h) return this.queue.shift();
+    if (this.queue.length === 0 || (!this.tookHeavy && now - h.queuedAt > HEAVY_MAX_WAIT_MS)) {
+      this.tookHeavy = true;
+      return this.heavy.shift();
+    }
+    this.tookHeavy = false;
     return this.queue.shift();
   }
 
