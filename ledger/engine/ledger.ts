@@ -195,7 +195,8 @@ export class Ledger {
     }
     const v = await verifySinglePayload(payload, PEM_MESSAGE_CMDS.includes(cmd), this.check);
     const body = v.body ?? {};
-    const owner = ownerIdOf(v.signer);
+    // Only the history and common-state commands need the signer's id (a hash): not computed otherwise.
+    const owner = (): string => ownerIdOf(v.signer);
     switch (cmd) {
       case Cmd.HANDSHAKE:
         return this.answer(Cmd.HANDSHAKE, this.ctx.trackerPem);
@@ -234,11 +235,11 @@ export class Ledger {
         return storage.read(async (r) => this.answer(cmd, await this.transfers.state(r, m.channelId)));
       }
       case Cmd.GET_FIRST_TRANSACTIONS:
-        return storage.read(async (r) => this.answer(cmd, await this.history.first(r, owner, body)));
+        return storage.read(async (r) => this.answer(cmd, await this.history.first(r, owner(), body)));
       case Cmd.GET_NEXT_TRANSACTIONS:
-        return storage.read(async (r) => this.answer(cmd, await this.history.next(r, owner, body)));
+        return storage.read(async (r) => this.answer(cmd, await this.history.next(r, owner(), body)));
       case Cmd.UPDATE_TRANSACTIONS_CURSOR:
-        return this.answer(cmd, await this.history.touch(owner, body));
+        return this.answer(cmd, await this.history.touch(owner(), body));
       case Cmd.GET_COMMON_STATE: {
         const m = parseWith(addressMessage, body, 'message');
         const check = checkAddress(m.address, 'common');
@@ -247,7 +248,7 @@ export class Ledger {
         return storage.read(async (r) => {
           let row = await findCommon(r, m.address);
           if (!row && commonAddressesOf(v.payload.pk).includes(m.address)) {
-            row = await r.commonByOwner(owner);
+            row = await r.commonByOwner(owner());
           }
           // Every key has a common address; one the tracker has not seen yet holds nothing.
           return this.answer(cmd, commonStateResult(m.address, row, this.ctx.trackerPem));

@@ -17,6 +17,7 @@ const MAX_QUEUED_BYTES = 1024 * 1024;
 
 export const CLOSE_IDLE = 1000;
 export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_INTERNAL_ERROR = 1011;
 
 interface Entry {
   text: string;
@@ -125,23 +126,30 @@ export class TrackerConnection {
     const entry = this.queue.shift()!;
     this.queuedBytes -= entry.text.length;
     this.busy = true;
-    void this.answer(entry).then((answer) => {
-      this.busy = false;
-      if (this.ws.readyState === WebSocket.OPEN) {
-        this.ws.send(answer, () => {
-          // The client took some output: there may be room to go on again.
-          this.updateReading();
-          this.pump();
-        });
-      }
-      if (this.stopping) {
-        this.ws.close(CLOSE_GOING_AWAY, 'tracker shutting down');
-        return;
-      }
-      this.updateReading();
-      // The next frame of this connection waits for the other connections' turn.
-      if (this.queue.length > 0) setImmediate(() => this.pump());
-    });
+    void this.answer(entry).then(
+      (answer) => {
+        this.busy = false;
+        if (this.ws.readyState === WebSocket.OPEN) {
+          this.ws.send(answer, () => {
+            // The client took some output: there may be room to go on again.
+            this.updateReading();
+            this.pump();
+          });
+        }
+        if (this.stopping) {
+          this.ws.close(CLOSE_GOING_AWAY, 'tracker shutting down');
+          return;
+        }
+        this.updateReading();
+        // The next frame of this connection waits for the other connections' turn.
+        if (this.queue.length > 0) setImmediate(() => this.pump());
+      },
+      (e: unknown) => {
+        // handleFrame answers every failure itself; reaching here is a bug: end this connection only.
+        this.frame.log.error('connection_failed', { conn: this.frame.conn, error: String(e) });
+        this.ws.close(CLOSE_INTERNAL_ERROR, 'internal error');
+      },
+    );
   }
 
   private answer(entry: Entry): Promise<string> {
