@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAppBackend, type CreateBackendOptions } from '../../electron/services/app/create-backend';
 import { dispatch, type AppBackend } from '../../electron/services/api/backend';
-import type { RequestArgs, RequestName, RequestResult } from '../../shared/api/contract';
+import type {
+  EventName,
+  EventPayload,
+  RequestArgs,
+  RequestName,
+  RequestResult,
+} from '../../shared/api/contract';
 
 export class ApiCallError extends Error {
   constructor(
@@ -62,4 +68,26 @@ export function nextEvent<T>(
       }
     });
   });
+}
+
+/** Polls `f` until `ok` holds (a functional wait with a generous margin, not a speed check). */
+export async function until<T>(f: () => Promise<T> | T, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let v = await f();
+  while (!ok(v)) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 50));
+    v = await f();
+  }
+  return v;
+}
+
+/** Keeps the payloads of one event (what a renderer would have been shown), newest last. */
+export function record<E extends EventName>(
+  backend: AppBackend,
+  event: E,
+): { all: EventPayload<E>[]; last(): EventPayload<E> | undefined; stop(): void } {
+  const all: EventPayload<E>[] = [];
+  const stop = backend.events.on(event, (p) => all.push(p));
+  return { all, last: () => all[all.length - 1], stop };
 }
