@@ -14,7 +14,8 @@ import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import Database from 'better-sqlite3';
-import { HistoryCache, type CachedItem } from '../electron/services/history/cache';
+import { HistoryCache } from '../electron/services/history/cache';
+import type { CachedItem, TransactionStore } from '../electron/services/history/transaction-store';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -186,7 +187,7 @@ export async function benchHistory(opts: { items?: number } = {}): Promise<Recor
       // Alternate which goes first (the first one also pays for the garbage of generating the batch).
       const runRaw = () => (rawMs += timed(() => rawBatch(items))[1]);
       const runCache = () => {
-        const [n, t] = timed(() => cache.insertItems(scope, items));
+        const [n, t] = timed(() => cache.transactions.insertItems(scope, items));
         added += n;
         cacheMs += t;
       };
@@ -204,40 +205,42 @@ export async function benchHistory(opts: { items?: number } = {}): Promise<Recor
     out.cache_vs_raw_insert = +(rawMs / cacheMs).toFixed(2);
     // Re-inserting a page already cached (what an overlapping sync page costs).
     out.cache_insert_duplicate_page_ms = ms(
-      timed(() => cache.insertItems(scope, batch(0, 1000, addresses)))[1],
+      timed(() => cache.transactions.insertItems(scope, batch(0, 1000, addresses)))[1],
     );
     out.file_mb = mb(statSync(path).size + (statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0));
 
     // ---- reads
-    const [, coldCount] = timed(() => cache.count(scope));
+    const [, coldCount] = timed(() => cache.transactions.count(scope));
     out.count_cold_ms = ms(coldCount);
     const newest: number[] = [];
-    for (let i = 0; i < 20; i++) newest.push(timed(() => cache.query(scope, { limit: 100 }))[1]);
+    for (let i = 0; i < 20; i++) newest.push(timed(() => cache.transactions.query(scope, { limit: 100 }))[1]);
     out.page_newest_median_ms = ms(median(newest));
 
     let after: string | null = null;
     const [, walkMs] = timed(() => {
-      for (let i = 0; i < 1000; i++) after = cache.query(scope, { after, limit: 100 }).next;
+      for (let i = 0; i < 1000; i++) after = cache.transactions.query(scope, { after, limit: 100 }).next;
     });
     out.walk_1000_pages_ms = ms(walkMs);
     const deep: number[] = [];
     let deepCount = 0;
     for (let i = 0; i < 20; i++) {
-      const [p, t] = timed(() => cache.query(scope, { after, limit: 100 }));
+      const [p, t] = timed(() => cache.transactions.query(scope, { after, limit: 100 }));
       deepCount = p.items.length;
       deep.push(t);
     }
     if (deepCount !== 100) throw new Error(`page at 100,000 has ${deepCount} items`);
     out.page_at_100k_median_ms = ms(median(deep));
 
-    const filtered = (filter: Parameters<HistoryCache['query']>[1]): number => {
+    const filtered = (filter: Parameters<TransactionStore['query']>[1]): number => {
       const f = filter?.filter ?? {};
-      cache.query(scope, { filter: f, limit: 100 }); // fills the count cache
+      cache.transactions.query(scope, { filter: f, limit: 100 }); // fills the count cache
       const xs: number[] = [];
-      for (let i = 0; i < 10; i++) xs.push(timed(() => cache.query(scope, { filter: f, limit: 100 }))[1]);
+      for (let i = 0; i < 10; i++)
+        xs.push(timed(() => cache.transactions.query(scope, { filter: f, limit: 100 }))[1]);
       return ms(median(xs));
     };
-    const count = (f: Parameters<HistoryCache['count']>[1]) => timed(() => cache.count(scope, f))[1];
+    const count = (f: Parameters<TransactionStore['count']>[1]) =>
+      timed(() => cache.transactions.count(scope, f))[1];
     out.page_type_16_median_ms = filtered({ filter: { types: [16] } });
     out.page_types_2_4_median_ms = filtered({ filter: { types: [2, 4] } });
     out.page_address_median_ms = filtered({ filter: { address: addresses[5]! } });

@@ -24,7 +24,8 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { startServedApp, type ServedApp } from '../tests/e2e/serve-host';
-import { HistoryCache, type CachedItem } from '../electron/services/history/cache';
+import { HistoryCache } from '../electron/services/history/cache';
+import type { CachedItem } from '../electron/services/history/transaction-store';
 import { fingerprintOf } from '../shared/crypto/keys';
 import type { IdentityInfo, TrackerProfile, ConnectionStatus } from '../shared/api/models';
 import { batch } from './history.bench';
@@ -255,7 +256,7 @@ export async function benchRenderer(
           ...it,
           signature: 'unverifiable',
         }));
-        cache.insertItems(scope, items);
+        cache.transactions.insertItems(scope, items);
       }
     } finally {
       cache.close();

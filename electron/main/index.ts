@@ -4,13 +4,13 @@
  */
 import { app, BrowserWindow, dialog, ipcMain, Notification, powerMonitor, session, shell } from 'electron';
 import { fileURLToPath } from 'node:url';
-import type { AppNotification } from '../../shared/api/models';
 import type { AppBackend } from '../services/api/backend';
 import { createAppBackend } from '../services/app/create-backend';
 import { securePrivateDataDir } from '../services/files/private';
 import { createElectronSettingsStore, createSafeStorageProtection, WindowStateKeeper } from './adapters';
 import { launchEmbeddedTrackerElectron } from './embedded-tracker';
 import { createAppUrlCheck, registerApiIpc, type SenderFrame } from './ipc';
+import { NOTIFIED_EVENTS, notificationFor, type NotifiedEvent } from './notification-texts';
 import { isPermissionAllowed } from './permissions';
 
 const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
@@ -75,16 +75,19 @@ function focusMainWindow(): void {
   win.focus();
 }
 
-/** Mirrors the backend's notifications natively, unless the user turned notifications off. */
-async function showNativeNotification(backendRef: AppBackend, n: AppNotification): Promise<void> {
+/** Shows a typed event natively (the renderer shows the same event as a toast), unless turned off. */
+async function showNativeNotification(
+  backendRef: AppBackend,
+  event: NotifiedEvent,
+  payload: { identityId: string },
+): Promise<void> {
   if (!Notification.isSupported()) return;
   const settings = await backendRef.handlers['settings.get']({});
   if (!settings.notifications) return;
-  const native = new Notification({
-    title: 'Wallet Tracker',
-    body: n.text,
-    urgency: n.level === 'error' ? 'critical' : 'normal',
-  });
+  const identities = await backendRef.handlers['identities.list']({});
+  const name = identities.find((i) => i.id === payload.identityId)?.name ?? '';
+  const n = notificationFor(event, payload as never, settings.language, name);
+  const native = new Notification({ title: n.title, body: n.body, urgency: n.urgency });
   native.on('click', focusMainWindow);
   native.show();
 }
@@ -104,9 +107,13 @@ async function start(): Promise<void> {
   });
   const current = backend;
   registerApiIpc(ipcMain, current, isTrustedSender, () => BrowserWindow.getAllWindows());
-  current.events.on('notification', (n) => {
-    showNativeNotification(current, n).catch((e: unknown) => console.error('notification failed', e));
-  });
+  for (const event of NOTIFIED_EVENTS) {
+    current.events.on(event, (payload) => {
+      showNativeNotification(current, event, payload).catch((e: unknown) =>
+        console.error('notification failed', e),
+      );
+    });
+  }
   // Asleep or behind a locked screen, the machine is not being watched: drop the decrypted keys.
   const lockAll = (): void => {
     current.handlers['identities.lockAll']({}).catch((e: unknown) => console.error('lock failed', e));

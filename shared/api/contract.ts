@@ -19,7 +19,6 @@ import {
   historyPage,
   historyQuery,
   identityInfo,
-  notification,
   settings,
   syncStatus,
   textFile,
@@ -180,11 +179,18 @@ export type RequestArgs<N extends RequestName> = z.input<(typeof requests)[N]['a
 export type ParsedArgs<N extends RequestName> = z.output<(typeof requests)[N]['args']>;
 export type RequestResult<N extends RequestName> = z.output<(typeof requests)[N]['result']>;
 
+/**
+ * Data events name the identity and the tracker profile they are about: the renderer shows only the
+ * pair it displays (everything shown is scoped by tracker and identity).
+ */
+const scoped = { identityId: id, profileId: z.string().nullable() };
+
+/** Every event is emitted once; the Electron shell maps some of them to native notifications. */
 export const events = {
   connection: connectionStatus,
-  'addresses.changed': z.object({ identityId: id, addresses: z.array(addressView) }),
-  'channels.changed': z.object({ identityId: id, channels: z.array(channelView) }),
-  'common.changed': z.object({ identityId: id, state: commonStateView }),
+  'addresses.changed': z.object({ ...scoped, addresses: z.array(addressView) }),
+  'channels.changed': z.object({ ...scoped, channels: z.array(channelView) }),
+  'common.changed': z.object({ ...scoped, state: commonStateView }),
   'expiry.warning': z.object({
     identityId: id,
     kind: z.enum(['spend', 'income', 'channel']),
@@ -202,11 +208,16 @@ export const events = {
     closed: z.string(),
     opened: z.string(),
   }),
-  'sync.progress': syncStatus,
+  'autoRenew.failed': z.object({
+    identityId: id,
+    kind: z.enum(['spend', 'income']),
+    address: z.string(),
+    error: z.string(),
+  }),
+  'sync.progress': syncStatus.extend({ profileId: z.string().nullable() }),
   'identities.changed': z.array(identityInfo),
   'trackers.changed': z.array(trackerProfile),
   'settings.changed': settings,
-  notification,
 } as const;
 
 export type EventName = keyof typeof events;

@@ -45,6 +45,8 @@ export const APP_ERROR_CODES = [
   'INCOMPLETE_FILE',
   'NOT_A_PARTY',
   'NOT_LOCAL',
+  /** A replayed offer of a channel that closed: it can never open again. */
+  'CHANNEL_CLOSED',
   /** From the history cache: a malformed page cursor or query. */
   'BAD_CURSOR',
   'BAD_ARGUMENT',

@@ -43,13 +43,20 @@ export const connectionState = z.enum([
 export type ConnectionState = z.infer<typeof connectionState>;
 
 export const connectionStatus = z.object({
+  /** The profile whose data the app shows: the connected one, or the last one used. */
   profileId: z.string().nullable(),
   identityId: z.string().nullable(),
   state: connectionState,
   /** When reconnecting: the time of the next attempt. */
   nextAttemptAt: z.number().nullable(),
   lastOnlineAt: z.number().nullable(),
+  /** The last connection problem in words (kept while retrying, cleared once online). */
   error: z.string().nullable(),
+  /**
+   * Its kind, for translation: REFUSED, HOST_NOT_FOUND, UNREACHABLE, TIMEOUT, NOT_A_TRACKER, TLS, LOST,
+   * HANDSHAKE_REFUSED, BAD_SIGNATURE, KEY_CHANGED, BAD_URL, EMBEDDED_FAILED or OTHER.
+   */
+  errorKind: z.string().nullable(),
   /** When key_changed: the key the tracker now presents, for the user to review. */
   offeredKey: z.string().nullable(),
   offeredFingerprint: z.string().nullable(),
@@ -107,7 +114,11 @@ export const channelView = z.object({
   pricePower: z.number().int(),
   plannedQuantumCount: decimal,
   reservation: decimal,
-  state: z.enum(['open', 'closed', 'expired', 'unknown']),
+  /**
+   * unknown: an offer not on the tracker yet; open; settling: closed on the tracker, its settlement
+   * not synced yet; closed; expired: past its timeLock (settled at zero once the tracker closed it).
+   */
+  state: z.enum(['open', 'settling', 'closed', 'expired', 'unknown']),
   timeLock: z.number(),
   openedAt: z.number(),
   closedAt: z.number().nullable(),
@@ -247,13 +258,3 @@ export type FileReview = z.infer<typeof fileReview>;
 
 export const textFile = z.object({ fileName: z.string(), content: z.string() });
 export type TextFile = z.infer<typeof textFile>;
-
-export const notification = z.object({
-  level: z.enum(['info', 'warning', 'error']),
-  /** i18n key for the renderer plus its parameters; `text` is the English fallback. */
-  key: z.string(),
-  params: z.record(z.string(), z.union([z.string(), z.number()])),
-  text: z.string(),
-  at: z.number(),
-});
-export type AppNotification = z.infer<typeof notification>;

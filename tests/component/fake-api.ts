@@ -100,6 +100,7 @@ export function status(over: Partial<ConnectionStatus> = {}): ConnectionStatus {
     nextAttemptAt: null,
     lastOnlineAt: null,
     error: null,
+    errorKind: null,
     offeredKey: null,
     offeredFingerprint: null,
     ...over,

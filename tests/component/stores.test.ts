@@ -194,9 +194,12 @@ describe('addresses store', () => {
     expect(store.list).toEqual([spend]);
     expect(store.common?.fact).toBe('900');
 
-    api.emit('addresses.changed', { identityId: 'id-bob', addresses: [] });
+    api.emit('addresses.changed', { identityId: 'id-bob', profileId: null, addresses: [] });
     expect(store.list).toHaveLength(1);
-    api.emit('addresses.changed', { identityId: 'id-alice', addresses: [] });
+    // Another tracker's data for the same identity is not shown either.
+    api.emit('addresses.changed', { identityId: 'id-alice', profileId: 'p-other', addresses: [] });
+    expect(store.list).toHaveLength(1);
+    api.emit('addresses.changed', { identityId: 'id-alice', profileId: null, addresses: [] });
     expect(store.list).toHaveLength(0);
   });
 
@@ -375,6 +378,7 @@ describe('history store', () => {
     expect(api.callsOf('history.sync')).toEqual([{ identityId: 'id-alice' }]);
     expect(store.syncing).toBe(true);
     api.emit('sync.progress', {
+      profileId: null,
       identityId: 'id-alice',
       running: true,
       fetched: 50,
@@ -385,6 +389,7 @@ describe('history store', () => {
     });
     expect(store.syncStatus?.fetched).toBe(50);
     api.emit('sync.progress', {
+      profileId: null,
       identityId: 'id-alice',
       running: false,
       fetched: 100,
@@ -398,6 +403,7 @@ describe('history store', () => {
     expect(api.names()).toContain('history.query');
     expect(store.items).toHaveLength(3);
     api.emit('sync.progress', {
+      profileId: null,
       identityId: 'id-bob',
       running: true,
       fetched: 1,
@@ -434,24 +440,17 @@ describe('history store', () => {
 });
 
 describe('notifications store', () => {
-  it('turns events into toasts, skipping main notifications the typed events already cover', () => {
+  it('turns each typed event into one toast', () => {
     const session = useSessionStore();
     session.identities = [identity()];
     const store = useNotificationsStore();
     store.bindEvents();
-    api.emit('notification', { level: 'warning', key: 'expiry.warning', params: {}, text: 'dup', at: 1 });
-    expect(store.toasts).toHaveLength(0);
-    api.emit('notification', {
-      level: 'error',
-      key: 'autoRenew.failed',
-      params: { address: 'x' },
-      text: 'failed',
-      at: 1,
-    });
+    api.emit('autoRenew.failed', { identityId: 'id-alice', kind: 'spend', address: 'x', error: 'NO_FUNDS' });
+    expect(store.toasts).toHaveLength(1);
     expect(store.toasts[0]).toMatchObject({
       level: 'error',
-      key: 'notify.main.autoRenew.failed',
-      text: 'failed',
+      key: 'notify.renewFailed',
+      params: { target: 'x', identity: 'Alice', error: 'NO_FUNDS' },
     });
     api.emit('expiry.warning', { identityId: 'id-alice', kind: 'spend', target: '0x0c1', timeLock: 5 });
     expect(store.toasts[1]).toMatchObject({ level: 'warning', key: 'notify.expiryWarning.spend' });

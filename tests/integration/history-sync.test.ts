@@ -113,7 +113,7 @@ describe('history sync against the real tracker', () => {
     const out: HistoryItem[] = [];
     let after: string | null = null;
     do {
-      const p = cache.query(s, { after, limit: 1000 });
+      const p = cache.transactions.query(s, { after, limit: 1000 });
       out.push(...p.items);
       after = p.next;
     } while (after);
@@ -184,13 +184,13 @@ describe('history sync against the real tracker', () => {
     expect(r).toMatchObject({ errors: 0, invalid: 0, unverifiable: 0, restarts: 0 });
     expect(r.pages).toBe(Math.ceil(total / 1000));
     expect(source.calls.first).toBe(1);
-    expect(cache.count(scope)).toBe(total);
+    expect(cache.transactions.count(scope)).toBe(total);
     const items = allCached(cache);
     expect(items).toHaveLength(total);
     expect(new Set(items.map((i) => i.txId)).size).toBe(total);
     expect(items.every((i) => i.signature === 'valid')).toBe(true);
     expect(r.lastSyncedAt).not.toBeNull();
-    expect(cache.syncMeta(scope)).toMatchObject({
+    expect(cache.syncMeta.get(scope)).toMatchObject({
       complete: true,
       pending: null,
       newestTxId: items[0]!.txId,
@@ -205,11 +205,13 @@ describe('history sync against the real tracker', () => {
     expect(sync.status(scope, 'id1')).toMatchObject({ running: false, fetched: total, error: null });
 
     // Parent/children across the channel: the close's parent is the open.
-    const close = cache.query(scope, { filter: { types: [16] } }).items[0]!;
+    const close = cache.transactions.query(scope, { filter: { types: [16] } }).items[0]!;
     expect(close).toMatchObject({ contractId: 'hist-1', amount: '3000', volume: String(3 * 1048576) });
-    const rel = cache.item(scope, close.txId);
+    const rel = cache.transactions.item(scope, close.txId);
     expect(rel.parent?.txType).toBe(8);
-    expect(cache.item(scope, rel.parent!.txId).children.map((c) => c.txId)).toEqual([close.txId]);
+    expect(cache.transactions.item(scope, rel.parent!.txId).children.map((c) => c.txId)).toEqual([
+      close.txId,
+    ]);
 
     // The chart's earnings (inferred own addresses + common) equal the tracker's own.fact.
     const common = resultOf<{ state: { own: { fact: string } } }>(
@@ -227,7 +229,7 @@ describe('history sync against the real tracker', () => {
     console.log(`incremental sync of 250 new items: ${r2.pages} pages, ${r2.fetched} items fetched`);
     expect(r2.error).toBeNull();
     expect(r2).toMatchObject({ complete: true, added: 250, total: total + 250, pages: 3, fetched: 300 });
-    expect(cache.count(scope)).toBe(total + 250);
+    expect(cache.transactions.count(scope)).toBe(total + 250);
     // Nothing new: one page.
     const r3 = await small.sync(scope, 'id1', src2);
     expect(r3).toMatchObject({ complete: true, added: 0, pages: 1 });
@@ -244,7 +246,7 @@ describe('history sync against the real tracker', () => {
     expect(r1.error).toMatch(/connection lost/);
     expect(r1).toMatchObject({ running: false, complete: false, added: 1000 });
     const total1 = r1.total!;
-    expect(cache.syncMeta(scope)).toMatchObject({
+    expect(cache.syncMeta.get(scope)).toMatchObject({
       complete: false,
       lastSyncedAt: null,
       pending: { total: total1, covered: 1000, baseComplete: false },
@@ -261,11 +263,11 @@ describe('history sync against the real tracker', () => {
     expect(r2).toMatchObject({ complete: true, total, added: total - 1000 });
     // Page 2 (positions 500–999) lay wholly inside the saved run: it was jumped over.
     expect(r2.pages).toBe(Math.ceil(total / 500) - 1);
-    expect(cache.count(scope)).toBe(total);
+    expect(cache.transactions.count(scope)).toBe(total);
     const items = allCached(cache);
     expect(new Set(items.map((i) => i.txId)).size).toBe(total);
     expect(items.every((i) => i.signature === 'valid')).toBe(true);
-    expect(cache.syncMeta(scope)).toMatchObject({ complete: true, pending: null });
+    expect(cache.syncMeta.get(scope)).toMatchObject({ complete: true, pending: null });
 
     // An interrupted incremental sync resumes too and stops at the complete part below.
     await openIncomes(300);
@@ -273,7 +275,7 @@ describe('history sync against the real tracker', () => {
     src3.failAfterPages = 1;
     const r3 = await new HistorySync(cache, { pageSize: 100 }).sync(scope, 'id1', src3);
     expect(r3).toMatchObject({ complete: false, added: 100 });
-    expect(cache.syncMeta(scope).pending).toMatchObject({ covered: 100, baseComplete: true });
+    expect(cache.syncMeta.get(scope).pending).toMatchObject({ covered: 100, baseComplete: true });
     const r4 = await new HistorySync(cache, { pageSize: 100 }).sync(
       scope,
       'id1',
@@ -281,7 +283,7 @@ describe('history sync against the real tracker', () => {
     );
     expect(r4).toMatchObject({ complete: true, added: 200, error: null });
     expect(r4.pages).toBe(4); // page 1 is the saved run, pages 2–3 the 200 missing ones, page 4 known items
-    expect(cache.count(scope)).toBe(total + 300);
+    expect(cache.transactions.count(scope)).toBe(total + 300);
     cache.close();
   });
 
@@ -295,7 +297,7 @@ describe('history sync against the real tracker', () => {
     const fullWalk = Math.ceil(total / 500);
     // Progress claiming positions 1000–2199 are cached (only 0–499 are): the jump lands on page 5,
     // finds none of its items cached and reads everything from the top.
-    cache.updateSyncMeta(scope, { pending: { total: total - 1000, covered: 1200, baseComplete: false } });
+    cache.syncMeta.update(scope, { pending: { total: total - 1000, covered: 1200, baseComplete: false } });
     const r2 = await new HistorySync(cache, { pageSize: 500 }).sync(
       scope,
       'id1',
@@ -303,9 +305,9 @@ describe('history sync against the real tracker', () => {
     );
     expect(r2).toMatchObject({ complete: true, error: null, added: total - 500 });
     expect(r2.pages).toBe(3 + fullWalk); // pages 1, 2, 5, then 1…last
-    expect(cache.count(scope)).toBe(total);
+    expect(cache.transactions.count(scope)).toBe(total);
     // Progress from a longer history than the tracker now has: trust nothing, read it all.
-    cache.updateSyncMeta(scope, {
+    cache.syncMeta.update(scope, {
       complete: false,
       pending: { total: total + 100, covered: 500, baseComplete: true },
     });
@@ -341,8 +343,8 @@ describe('history sync against the real tracker', () => {
     expect(source.calls.first).toBe(2);
     expect(r.touches).toBeGreaterThan(0); // touchAfterMs 0: cmd 4096 before every next page, accepted
     expect(source.calls.touch).toBe(r.touches);
-    expect(cache.count(scope)).toBe(total);
-    const bad = cache.item(scope, tamperedId).item!;
+    expect(cache.transactions.count(scope)).toBe(total);
+    const bad = cache.transactions.item(scope, tamperedId).item!;
     expect(bad.signature).toBe('invalid');
     const items = allCached(cache);
     expect(items.filter((i) => i.signature !== 'valid').map((i) => i.txId)).toEqual([tamperedId]);
@@ -369,14 +371,14 @@ describe('history sync against the real tracker', () => {
     client.close();
     await ledger.stop();
     expect(allCached(cache)).toEqual(before);
-    const page = cache.query(scope, { limit: 50, filter: { types: [2] } });
+    const page = cache.transactions.query(scope, { limit: 50, filter: { types: [2] } });
     expect(page.items).toHaveLength(50);
     expect(page.total).toBe(before.filter((i) => i.txType === 2).length);
     cache.close();
 
     cache = new HistoryCache(path);
     expect(allCached(cache)).toEqual(before);
-    expect(cache.syncMeta(scope)).toMatchObject({ complete: true, lastSyncedAt: r.lastSyncedAt });
+    expect(cache.syncMeta.get(scope)).toMatchObject({ complete: true, lastSyncedAt: r.lastSyncedAt });
     // A sync attempt while offline reports the failure and leaves the cache as it was.
     const failing: HistorySource = {
       trackerPem,
@@ -391,8 +393,8 @@ describe('history sync against the real tracker', () => {
       error: 'the tracker is offline',
       lastSyncedAt: r.lastSyncedAt,
     });
-    expect(cache.count(scope)).toBe(before.length);
-    expect(cache.syncMeta(scope).complete).toBe(true);
+    expect(cache.transactions.count(scope)).toBe(before.length);
+    expect(cache.syncMeta.get(scope).complete).toBe(true);
     cache.close();
   });
 });

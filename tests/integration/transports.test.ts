@@ -349,15 +349,15 @@ describe('API transports: Electron IPC core and WebSocket bridge', () => {
     const ipcEvents: [EventName, unknown][] = [];
     const offIpc = ipc.subscribe((event, payload) => ipcEvents.push([event, payload]));
     const clientEvents: unknown[] = [];
-    const offClient = client.on('notification', (p) => clientEvents.push(p));
+    const offClient = client.on('expiry.expired', (p) => clientEvents.push(p));
     const settingsEvents: unknown[] = [];
     const offSettings = client.on('settings.changed', (p) => settingsEvents.push(p));
     const raw = await rawSocket(`ws://127.0.0.1:${port}/api`, { headers: bearer() });
     const rawEvents: unknown[] = [];
     raw.on('message', (d) => rawEvents.push(JSON.parse(String(d))));
 
-    const note = { level: 'info' as const, key: 'test.key', params: { n: 1 }, text: 'hello', at: 1 };
-    backend.events.emit('notification', note);
+    const note = { identityId: 'id-1', kind: 'spend' as const, target: '0x0cabc' };
+    backend.events.emit('expiry.expired', note);
     // A real state change also emits: settings.update → settings.changed.
     await ipc.invoke(APP_FRAME, 'settings.update', { theme: 'light' });
 
@@ -366,11 +366,11 @@ describe('API transports: Electron IPC core and WebSocket bridge', () => {
     await expect.poll(() => rawEvents.length).toBe(2);
     expect(clientEvents[0]).toEqual(note);
     expect(ipcEvents).toEqual([
-      ['notification', note],
+      ['expiry.expired', note],
       ['settings.changed', expect.objectContaining({ theme: 'light' })],
     ]);
     expect(rawEvents).toEqual([
-      { event: 'notification', payload: note },
+      { event: 'expiry.expired', payload: note },
       { event: 'settings.changed', payload: ipcEvents[1]![1] },
     ]);
     expect(settingsEvents[0]).toEqual(ipcEvents[1]![1]);
@@ -378,7 +378,7 @@ describe('API transports: Electron IPC core and WebSocket bridge', () => {
     offIpc();
     offClient();
     offSettings();
-    backend.events.emit('notification', { ...note, at: 2 });
+    backend.events.emit('expiry.expired', { ...note, target: '0x0cdef' });
     await expect.poll(() => rawEvents.length).toBe(3);
     expect(clientEvents).toHaveLength(1);
     expect(ipcEvents).toHaveLength(2);

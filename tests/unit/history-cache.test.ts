@@ -2,12 +2,10 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  HistoryCache,
-  HistoryCacheError,
-  csvField,
-  type CachedItem,
-} from '../../electron/services/history/cache';
+import { HistoryCache } from '../../electron/services/history/cache';
+import { HistoryCacheError } from '../../electron/services/history/errors';
+import { csvField, neutralizeFormula } from '../../electron/services/history/csv-export';
+import type { CachedItem } from '../../electron/services/history/transaction-store';
 import { itemVerifier, parseItem } from '../../electron/services/history/sync';
 import type { AddressView, ChannelView, HistoryFilter, HistoryItem } from '../../shared/api/models';
 import { canonicalJson } from '../../shared/protocol/schemas';
@@ -134,7 +132,7 @@ function walk(cache: HistoryCache, scope: string, filter: HistoryFilter, limit: 
   let pages = 0;
   let total = -1;
   do {
-    const page = cache.query(scope, { filter, after, limit });
+    const page = cache.transactions.query(scope, { filter, after, limit });
     expect(page.items.length).toBeLessThanOrEqual(limit);
     if (page.next !== null) expect(page.items.length).toBe(limit);
     total = page.total;
@@ -156,24 +154,24 @@ describe('HistoryCache', () => {
 
   it('inserts items once: duplicates in a batch, across batches and per scope are ignored', () => {
     const items = dataset(50);
-    expect(cache.insertItems('s1', items.slice(0, 30))).toBe(30);
-    expect(cache.insertItems('s1', items.slice(20, 50))).toBe(20);
-    expect(cache.insertItems('s1', [...items, ...items])).toBe(0);
-    expect(cache.count('s1')).toBe(50);
-    expect(cache.hasTx('s1', items[7]!.txId)).toBe(true);
-    expect(cache.hasTx('s2', items[7]!.txId)).toBe(false);
-    expect(cache.hasTx('s1', 'nope')).toBe(false);
+    expect(cache.transactions.insertItems('s1', items.slice(0, 30))).toBe(30);
+    expect(cache.transactions.insertItems('s1', items.slice(20, 50))).toBe(20);
+    expect(cache.transactions.insertItems('s1', [...items, ...items])).toBe(0);
+    expect(cache.transactions.count('s1')).toBe(50);
+    expect(cache.transactions.hasTx('s1', items[7]!.txId)).toBe(true);
+    expect(cache.transactions.hasTx('s2', items[7]!.txId)).toBe(false);
+    expect(cache.transactions.hasTx('s1', 'nope')).toBe(false);
     // Another scope holds its own copy.
-    expect(cache.insertItems('s2', items.slice(0, 5))).toBe(5);
-    expect(cache.count('s2')).toBe(5);
-    expect(cache.count('unknown')).toBe(0);
-    expect(cache.query('unknown')).toEqual({ items: [], next: null, total: 0 });
-    expect(cache.insertItems('s1', [])).toBe(0);
+    expect(cache.transactions.insertItems('s2', items.slice(0, 5))).toBe(5);
+    expect(cache.transactions.count('s2')).toBe(5);
+    expect(cache.transactions.count('unknown')).toBe(0);
+    expect(cache.transactions.query('unknown')).toEqual({ items: [], next: null, total: 0 });
+    expect(cache.transactions.insertItems('s1', [])).toBe(0);
   });
 
   it('keyset pages walk the full newest-first order with no gaps or repeats (ties broken by tx_id)', () => {
     const items = dataset(2000, 7);
-    for (let i = 0; i < items.length; i += 300) cache.insertItems('s', items.slice(i, i + 300));
+    for (let i = 0; i < items.length; i += 300) cache.transactions.insertItems('s', items.slice(i, i + 300));
     const expected = [...items].sort(newestFirst).map(view);
     const ties = expected.filter((x, i) => i > 0 && expected[i - 1]!.timestamp === x.timestamp).length;
     expect(ties).toBeGreaterThan(500);
@@ -182,7 +180,7 @@ describe('HistoryCache', () => {
         // Only the first 200 single-item pages (the rest is covered by the bigger limits).
         let after: string | null = null;
         for (let i = 0; i < 200; i++) {
-          const p = cache.query('s', { after, limit: 1 });
+          const p = cache.transactions.query('s', { after, limit: 1 });
           expect(p.items[0]).toEqual(expected[i]);
           after = p.next;
         }
@@ -198,24 +196,24 @@ describe('HistoryCache', () => {
   it('items added while paging never shift a walk (no repeats; newer ones simply are not in it)', () => {
     const items = dataset(600, 3).sort(newestFirst);
     const older = items.slice(200);
-    cache.insertItems('s', older);
-    const first = cache.query('s', { limit: 100 });
+    cache.transactions.insertItems('s', older);
+    const first = cache.transactions.query('s', { limit: 100 });
     // Newer items arrive (a sync in the background) between two pages.
-    cache.insertItems('s', items.slice(0, 200));
+    cache.transactions.insertItems('s', items.slice(0, 200));
     const seen: string[] = first.items.map((i) => i.txId);
     let after = first.next;
     while (after) {
-      const p = cache.query('s', { after, limit: 100 });
+      const p = cache.transactions.query('s', { after, limit: 100 });
       seen.push(...p.items.map((i) => i.txId));
       after = p.next;
     }
     expect(seen).toEqual(older.map((i) => i.txId));
-    expect(cache.query('s', { limit: 1 }).total).toBe(600);
+    expect(cache.transactions.query('s', { limit: 1 }).total).toBe(600);
   });
 
   it('filters by types, address, channel, time range and search, alone and combined', () => {
     const items = dataset(3000, 11);
-    cache.insertItems('s', items);
+    cache.transactions.insertItems('s', items);
     const sorted = [...items].sort(newestFirst);
     const mid = sorted[1500]!.timestamp;
     const late = sorted[500]!.timestamp;
@@ -249,10 +247,10 @@ describe('HistoryCache', () => {
       const { seen, total } = walk(cache, 's', f, 97);
       expect(seen, JSON.stringify(f)).toEqual(expected);
       expect(total, JSON.stringify(f)).toBe(expected.length);
-      expect(cache.count('s', f)).toBe(expected.length);
+      expect(cache.transactions.count('s', f)).toBe(expected.length);
     }
     // The id search finds that item (and its children via parent_tx_id).
-    const found = cache.query('s', { filter: { search: someId }, limit: 1000 }).items;
+    const found = cache.transactions.query('s', { filter: { search: someId }, limit: 1000 }).items;
     expect(found.map((i) => i.txId)).toContain(someId);
     expect(found.every((i) => i.txId === someId || i.parentTxId === someId)).toBe(true);
   });
@@ -260,12 +258,12 @@ describe('HistoryCache', () => {
   it('search treats %, _ and \\ literally', () => {
     const t = BASE;
     const ch = ['promo%2025', 'promo 2025', 'a_b', 'axb', 'back\\slash', 'backXslash', '100%_off'];
-    cache.insertItems(
+    cache.transactions.insertItems(
       's',
       ch.map((c, i) => makeItem({ txId: `tx${i}`, timestamp: t + i, txType: 8, contractId: c })),
     );
     const search = (s: string) =>
-      cache
+      cache.transactions
         .query('s', { filter: { search: s } })
         .items.map((i) => i.contractId)
         .sort();
@@ -280,31 +278,35 @@ describe('HistoryCache', () => {
 
   it('counts are cached per filter and refreshed by inserts', () => {
     const items = dataset(500, 5);
-    cache.insertItems('s', items.slice(0, 400));
-    expect(cache.query('s', { filter: { types: [16] } }).total).toBe(
+    cache.transactions.insertItems('s', items.slice(0, 400));
+    expect(cache.transactions.query('s', { filter: { types: [16] } }).total).toBe(
       items.slice(0, 400).filter((i) => i.txType === 16).length,
     );
-    cache.insertItems('s', items.slice(400));
-    expect(cache.query('s', { filter: { types: [16] } }).total).toBe(
+    cache.transactions.insertItems('s', items.slice(400));
+    expect(cache.transactions.query('s', { filter: { types: [16] } }).total).toBe(
       items.filter((i) => i.txType === 16).length,
     );
-    expect(cache.query('s').total).toBe(500);
+    expect(cache.transactions.query('s').total).toBe(500);
   });
 
   it('rejects bad cursors, limits and filters', () => {
-    cache.insertItems('s', dataset(10));
-    expect(() => cache.query('s', { after: 'not-a-cursor' })).toThrow(HistoryCacheError);
-    expect(() => cache.query('s', { after: Buffer.from('{"a":1}').toString('base64url') })).toThrow(/cursor/);
-    expect(() => cache.query('s', { limit: 0 })).toThrow(/limit/);
-    expect(() => cache.query('s', { limit: 1001 })).toThrow(/limit/);
-    expect(() => cache.query('s', { filter: { search: 'x'.repeat(129) } })).toThrow(/filter/);
+    cache.transactions.insertItems('s', dataset(10));
+    expect(() => cache.transactions.query('s', { after: 'not-a-cursor' })).toThrow(HistoryCacheError);
+    expect(() =>
+      cache.transactions.query('s', { after: Buffer.from('{"a":1}').toString('base64url') }),
+    ).toThrow(/cursor/);
+    expect(() => cache.transactions.query('s', { limit: 0 })).toThrow(/limit/);
+    expect(() => cache.transactions.query('s', { limit: 1001 })).toThrow(/limit/);
+    expect(() => cache.transactions.query('s', { filter: { search: 'x'.repeat(129) } })).toThrow(/filter/);
     // Money is decimal text: anything else is refused and the whole batch left out.
     const good = makeItem({ txId: 'ok', timestamp: BASE });
     const bad = makeItem({ txId: 'float', timestamp: BASE, amount: '1.5' });
-    expect(() => cache.insertItems('s', [good, bad])).toThrow(/decimal/);
-    expect(cache.hasTx('s', 'ok')).toBe(false);
-    expect(() => cache.insertItems('s', [{ ...good, signature: 'maybe' as 'valid' }])).toThrow(/verdict/);
-    expect(cache.insertItems('s', [good])).toBe(1);
+    expect(() => cache.transactions.insertItems('s', [good, bad])).toThrow(/decimal/);
+    expect(cache.transactions.hasTx('s', 'ok')).toBe(false);
+    expect(() => cache.transactions.insertItems('s', [{ ...good, signature: 'maybe' as 'valid' }])).toThrow(
+      /verdict/,
+    );
+    expect(cache.transactions.insertItems('s', [good])).toBe(1);
   });
 
   it('item() gives the item with its parent and children', () => {
@@ -318,17 +320,17 @@ describe('HistoryCache', () => {
     });
     const other = makeItem({ txId: 'other', timestamp: BASE + 5, txType: 64, parentTxId: 'open' });
     const orphan = makeItem({ txId: 'orphan', timestamp: BASE + 20, txType: 128, parentTxId: 'missing' });
-    cache.insertItems('s', [close, open, other, orphan]);
-    const r = cache.item('s', 'open');
+    cache.transactions.insertItems('s', [close, open, other, orphan]);
+    const r = cache.transactions.item('s', 'open');
     expect(r.item).toEqual(view(open));
     expect(r.parent).toBeNull();
     expect(r.children).toEqual([view(other), view(close)]);
-    const c = cache.item('s', 'close');
+    const c = cache.transactions.item('s', 'close');
     expect(c.parent).toEqual(view(open));
     expect(c.children).toEqual([]);
-    expect(cache.item('s', 'orphan').parent).toBeNull();
-    expect(cache.item('s', 'nothing')).toEqual({ item: null, parent: null, children: [] });
-    expect(cache.item('other-scope', 'open').item).toBeNull();
+    expect(cache.transactions.item('s', 'orphan').parent).toBeNull();
+    expect(cache.transactions.item('s', 'nothing')).toEqual({ item: null, parent: null, children: [] });
+    expect(cache.transactions.item('other-scope', 'open').item).toBeNull();
   });
 
   it('keeps the raw item, storing its PEM once', () => {
@@ -337,9 +339,9 @@ describe('HistoryCache', () => {
       timestamp: BASE,
       raw: { tx_id: 'a', pk: PEM, sign: 's', extra: [1, 2] },
     });
-    cache.insertItems('s', [a]);
-    expect(cache.rawItem('s', 'a')).toEqual({ tx_id: 'a', pk: PEM, sign: 's', extra: [1, 2] });
-    expect(cache.rawItem('s', 'b')).toBeNull();
+    cache.transactions.insertItems('s', [a]);
+    expect(cache.transactions.rawItem('s', 'a')).toEqual({ tx_id: 'a', pk: PEM, sign: 's', extra: [1, 2] });
+    expect(cache.transactions.rawItem('s', 'b')).toBeNull();
   });
 
   it('exports CSV (RFC 4180) with exact amounts, ISO and ms times, and neutralised formulas', async () => {
@@ -358,7 +360,7 @@ describe('HistoryCache', () => {
       makeItem({ txId: 'd', timestamp: BASE + 3, txType: 8, contractId: '=HYPERLINK("x")' }),
       makeItem({ txId: 'e', timestamp: BASE + 4, txType: 128, amount: '9007199254740993' }),
     ];
-    cache.insertItems('s', items);
+    cache.transactions.insertItems('s', items);
     const out = join(dir, 'export.csv');
     const rows = await cache.exportCsv('s', {}, out);
     expect(rows).toBe(5);
@@ -393,13 +395,14 @@ describe('HistoryCache', () => {
 
   it('exports a large history in chunks', async () => {
     const items = dataset(5000, 9);
-    cache.insertItems('s', items);
+    cache.transactions.insertItems('s', items);
     const out = join(dir, 'big.csv');
     expect(await cache.exportCsv('s', {}, out)).toBe(5000);
     const table = parseCsv(readFileSync(out, 'utf8'));
     expect(table.length).toBe(5001);
     const sorted = [...items].sort(newestFirst);
-    expect(table.slice(1).map((r) => r[0])).toEqual(sorted.map((i) => i.txId));
+    // Ids are base64url: one starting with '-' is neutralised like any other text value.
+    expect(table.slice(1).map((r) => r[0])).toEqual(sorted.map((i) => neutralizeFormula(i.txId)));
     expect(table.slice(1).map((r) => r[6])).toEqual(sorted.map((i) => i.amount));
   });
 
@@ -452,7 +455,7 @@ describe('HistoryCache', () => {
       makeItem({ txId: 'f', timestamp: BASE + 600, txType: 128, to: common, amount: '999' }),
       makeItem({ txId: 'x', timestamp: BASE + 700, txType: 16, from: '0x0cA', to: '0x0dB', amount: '1000' }),
     ];
-    cache.insertItems('s', items);
+    cache.transactions.insertItems('s', items);
     const pts = cache.chart('s', { buckets: 10, commonAddress: common });
     expect(pts).toHaveLength(10);
     expect(pts.map((p) => p.t)).toEqual(Array.from({ length: 10 }, (_, i) => BASE + i * 100));
@@ -469,7 +472,9 @@ describe('HistoryCache', () => {
     expect(cache.chart('empty', { buckets: 5 })).toEqual([]);
     expect(() => cache.chart('s', { buckets: 0 })).toThrow(/buckets/);
     // A single instant: everything lands in the first bucket.
-    cache.insertItems('one', [makeItem({ txId: 'z', timestamp: BASE, txType: 16, to: common, amount: '3' })]);
+    cache.transactions.insertItems('one', [
+      makeItem({ txId: 'z', timestamp: BASE, txType: 16, to: common, amount: '3' }),
+    ]);
     const one = cache.chart('one', { buckets: 3, commonAddress: common });
     expect(one.map((p) => p.earned)).toEqual(['3', '0', '0']);
   });
@@ -493,15 +498,17 @@ describe('HistoryCache', () => {
       closedAt: null,
       readAt: BASE + 10,
     };
-    cache.upsertAddresses('s', [addr, { ...addr, address: '0x0cB', kind: 'spend' }]);
-    cache.upsertAddresses('s', [{ ...addr, amount: '5', readAt: BASE + 5 }]); // stale read: ignored
-    expect(cache.getAddress('s', '0x0dA')).toEqual(addr);
-    cache.upsertAddresses('s', [{ ...addr, status: 'closed', closedAt: BASE + 20, readAt: BASE + 20 }]);
-    expect(cache.getAddress('s', '0x0dA')?.status).toBe('closed');
-    expect(cache.getAddress('s', '0x0dA')?.readAt).toBe(BASE + 20);
-    expect(cache.listAddresses('s').map((a) => a.address)).toEqual(['0x0cB', '0x0dA']);
-    expect(cache.listAddresses('other')).toEqual([]);
-    expect(() => cache.upsertAddresses('s', [{ ...addr, amount: '1.5' }])).toThrow();
+    cache.states.upsertAddresses('s', [addr, { ...addr, address: '0x0cB', kind: 'spend' }]);
+    cache.states.upsertAddresses('s', [{ ...addr, amount: '5', readAt: BASE + 5 }]); // stale read: ignored
+    expect(cache.states.getAddress('s', '0x0dA')).toEqual(addr);
+    cache.states.upsertAddresses('s', [
+      { ...addr, status: 'closed', closedAt: BASE + 20, readAt: BASE + 20 },
+    ]);
+    expect(cache.states.getAddress('s', '0x0dA')?.status).toBe('closed');
+    expect(cache.states.getAddress('s', '0x0dA')?.readAt).toBe(BASE + 20);
+    expect(cache.states.listAddresses('s').map((a) => a.address)).toEqual(['0x0cB', '0x0dA']);
+    expect(cache.states.listAddresses('other')).toEqual([]);
+    expect(() => cache.states.upsertAddresses('s', [{ ...addr, amount: '1.5' }])).toThrow();
 
     const ch: ChannelView = {
       channelId: 'c1',
@@ -525,7 +532,7 @@ describe('HistoryCache', () => {
       settlement: null,
       readAt: BASE + 1,
     };
-    cache.upsertChannels('s', [ch]);
+    cache.states.upsertChannels('s', [ch]);
     const closed: ChannelView = {
       ...ch,
       state: 'closed',
@@ -533,13 +540,13 @@ describe('HistoryCache', () => {
       settlement: { quantumCount: '2', tokens: '2000', volume: '1572864' },
       readAt: BASE + 50,
     };
-    cache.upsertChannels('s', [closed]);
-    cache.upsertChannels('s', [{ ...ch, readAt: BASE + 2 }]);
-    expect(cache.getChannel('s', 'c1')).toEqual(closed);
-    expect(cache.listChannels('s')).toEqual([closed]);
-    expect(cache.getChannel('s', 'c2')).toBeNull();
+    cache.states.upsertChannels('s', [closed]);
+    cache.states.upsertChannels('s', [{ ...ch, readAt: BASE + 2 }]);
+    expect(cache.states.getChannel('s', 'c1')).toEqual(closed);
+    expect(cache.states.listChannels('s')).toEqual([closed]);
+    expect(cache.states.getChannel('s', 'c2')).toBeNull();
 
-    expect(cache.getCommonState('s')).toBeNull();
+    expect(cache.states.getCommonState('s')).toBeNull();
     const common = {
       address: '0x0bX',
       fact: '2000',
@@ -549,15 +556,15 @@ describe('HistoryCache', () => {
       foreignPlan: '0',
       readAt: BASE + 7,
     };
-    cache.setCommonState('s', common);
-    cache.setCommonState('s', { ...common, fact: '1', readAt: BASE + 6 });
-    expect(cache.getCommonState('s')).toEqual(common);
+    cache.states.setCommonState('s', common);
+    cache.states.setCommonState('s', { ...common, fact: '1', readAt: BASE + 6 });
+    expect(cache.states.getCommonState('s')).toEqual(common);
   });
 
   it('survives a restart: items, states and sync bookkeeping are read back from the file', () => {
     const items = dataset(1200, 21);
-    cache.insertItems('s', items);
-    cache.setCommonState('s', {
+    cache.transactions.insertItems('s', items);
+    cache.states.setCommonState('s', {
       address: '0x0bX',
       fact: '1',
       plan: '2',
@@ -566,10 +573,10 @@ describe('HistoryCache', () => {
       foreignPlan: '0',
       readAt: BASE,
     });
-    cache.updateSyncMeta('s', { complete: true, lastSyncedAt: BASE + 99 });
+    cache.syncMeta.update('s', { complete: true, lastSyncedAt: BASE + 99 });
     const before = walk(cache, 's', {}, 250).seen;
     const newest = [...items].sort(newestFirst)[0]!.txId;
-    expect(cache.syncMeta('s')).toEqual({
+    expect(cache.syncMeta.get('s')).toEqual({
       lastSyncedAt: BASE + 99,
       newestTxId: newest,
       complete: true,
@@ -578,21 +585,21 @@ describe('HistoryCache', () => {
     cache.close();
     cache = new HistoryCache(path);
     expect(walk(cache, 's', {}, 250).seen).toEqual(before);
-    expect(cache.getCommonState('s')?.profit).toBe('3');
-    expect(cache.syncMeta('s')).toEqual({
+    expect(cache.states.getCommonState('s')?.profit).toBe('3');
+    expect(cache.syncMeta.get('s')).toEqual({
       lastSyncedAt: BASE + 99,
       newestTxId: newest,
       complete: true,
       pending: null,
     });
-    cache.updateSyncMeta('s', { complete: false, pending: { total: 10, covered: 4, baseComplete: true } });
+    cache.syncMeta.update('s', { complete: false, pending: { total: 10, covered: 4, baseComplete: true } });
     cache.close();
     cache = new HistoryCache(path);
-    expect(cache.syncMeta('s').pending).toEqual({ total: 10, covered: 4, baseComplete: true });
-    expect(cache.insertItems('s', items)).toBe(0);
+    expect(cache.syncMeta.get('s').pending).toEqual({ total: 10, covered: 4, baseComplete: true });
+    expect(cache.transactions.insertItems('s', items)).toBe(0);
     cache.clearScope('s');
-    expect(cache.count('s')).toBe(0);
-    expect(cache.syncMeta('s').complete).toBe(false);
+    expect(cache.transactions.count('s')).toBe(0);
+    expect(cache.syncMeta.get('s').complete).toBe(false);
   });
 
   it('needs a file path', () => {

@@ -1,6 +1,10 @@
 /**
  * The active tracker connection: one TrackerSession for the chosen profile and identity, the
- * embedded tracker started on demand, key pinning saved in the profile, status as events.
+ * embedded tracker started on demand, key pinning saved in the profile, status as events with the
+ * last connection problem in words.
+ *
+ * The status always names the profile whose data the app shows (`profileId`): the connected one,
+ * or the last one used while disconnected.
  */
 import { TrackerSession, type SessionStatus, type TrackerSessionOptions } from '../tracker/session';
 import { TrackerClient } from '../tracker/commands';
@@ -9,65 +13,94 @@ import type { ConnectionStatus, TrackerProfile } from '../../../shared/api/model
 import { AppError, type ApiEvents } from '../api/backend';
 import type { Identities } from '../identities/service';
 import type { AppSettings } from '../settings/store';
+import type { Connection } from '../channels/ports';
 import type { EmbeddedTrackerHandle, EmbeddedTrackerLauncher } from './embedded-tracker';
+import { describeConnectionError, type ConnectionError } from './connection-errors';
+import type { TrackerProfiles } from './tracker-profiles';
 import { trackerApiOf } from './tracker-api';
-import type { Connection } from '../channels/wallet';
 
 export interface ConnectionDeps {
   settings: AppSettings;
   identities: Identities;
+  profiles: TrackerProfiles;
   events: ApiEvents;
   launchEmbedded: EmbeddedTrackerLauncher;
   embeddedArgs: string[];
   sessionOptions?: Partial<TrackerSessionOptions>;
-  /** Called each time the session comes online (refresh states, sync history). */
-  onOnline(identityId: string): void;
 }
 
-const IDLE: ConnectionStatus = {
-  profileId: null,
-  identityId: null,
-  state: 'idle',
-  nextAttemptAt: null,
-  lastOnlineAt: null,
-  error: null,
-  offeredKey: null,
-  offeredFingerprint: null,
-};
+type OnlineListener = (identityId: string) => void;
 
 export class ConnectionManager {
   private session: TrackerSession | null = null;
   private client: TrackerClient | null = null;
-  private profileId: string | null = null;
+  private url = '';
+  private profileId: string | null;
   private identityId: string | null = null;
   private embedded: Promise<EmbeddedTrackerHandle> | null = null;
-  private current: ConnectionStatus = IDLE;
+  private current: ConnectionStatus;
+  private lastError: ConnectionError | null = null;
+  private generationNo = 0;
+  /** Bumped by every connect: an older connect still awaiting gives way. */
+  private attempts = 0;
+  private readonly onlineListeners = new Set<OnlineListener>();
 
-  constructor(private readonly d: ConnectionDeps) {}
+  constructor(private readonly d: ConnectionDeps) {
+    this.profileId = d.profiles.find(d.settings.get().lastProfileId)?.id ?? null;
+    this.current = this.idle(null);
+  }
 
   get status(): ConnectionStatus {
     return this.current;
   }
 
-  /** The connection the wallet may write through, or null when not online. */
-  live(): Connection | null {
-    if (!this.session || !this.client || this.session.status.state !== 'online' || !this.session.pinnedKey)
-      return null;
-    return { api: trackerApiOf(this.client), trackerFingerprint: fingerprintOf(this.session.pinnedKey) };
+  /** Changes whenever the session, or the key it pins, changes (see Connection.generation). */
+  get generation(): number {
+    return this.generationNo;
   }
 
-  get trackerClient(): TrackerClient | null {
-    return this.session?.status.state === 'online' ? this.client : null;
+  /** The profile whose data is shown: the connected one, else the last one used. */
+  get viewProfileId(): string | null {
+    return this.profileId;
   }
 
   get activeIdentityId(): string | null {
     return this.identityId;
   }
 
-  /** The profile whose cache is shown: the connected one, else the last one used. */
-  profile(): TrackerProfile | null {
-    const id = this.profileId ?? this.d.settings.get().lastProfileId;
-    return this.d.settings.trackers().find((p) => p.id === id) ?? null;
+  /** Calls `listener` with the identity each time a session comes online. */
+  onOnline(listener: OnlineListener): () => void {
+    this.onlineListeners.add(listener);
+    return () => this.onlineListeners.delete(listener);
+  }
+
+  /** The connection the wallet may read and write through, or null when not online. */
+  live(): Connection | null {
+    if (!this.session || !this.client || this.session.status.state !== 'online' || !this.session.pinnedKey)
+      return null;
+    return {
+      api: trackerApiOf(this.client),
+      trackerFingerprint: fingerprintOf(this.session.pinnedKey),
+      generation: this.generationNo,
+    };
+  }
+
+  get trackerClient(): TrackerClient | null {
+    return this.session?.status.state === 'online' ? this.client : null;
+  }
+
+  private idle(lastOnlineAt: number | null): ConnectionStatus {
+    return {
+      profileId: this.profileId,
+      identityId: null,
+      state: 'idle',
+      nextAttemptAt: null,
+      lastOnlineAt,
+      error: this.lastError?.text ?? null,
+      errorKind: this.lastError?.kind ?? null,
+      offeredKey: null,
+      offeredFingerprint: null,
+    };
   }
 
   private async urlOf(profile: TrackerProfile): Promise<string> {
@@ -79,44 +112,87 @@ export class ConnectionManager {
     return (await this.embedded).url;
   }
 
-  private savePin(profileId: string, pem: string): void {
-    const list = this.d.settings
-      .trackers()
-      .map((p) => (p.id === profileId ? { ...p, pinnedKey: pem, pinnedFingerprint: fingerprintOf(pem) } : p));
-    this.d.settings.saveTrackers(list);
-    this.d.events.emit('trackers.changed', list);
+  private emit(next: ConnectionStatus): void {
+    this.current = next;
+    this.d.events.emit('connection', next);
   }
 
-  private publish(s: SessionStatus): void {
-    const offered = s.offeredKey;
-    this.current = {
+  /** Publishes a session status; its error is kept (in words) until the session is online again. */
+  private publish(
+    s: Pick<SessionStatus, 'state' | 'nextAttemptAt' | 'lastOnlineAt' | 'offeredKey'> & {
+      error: { code: string; message: string } | null;
+    },
+  ): void {
+    if (s.state === 'online') this.lastError = null;
+    else if (s.error) this.lastError = describeConnectionError(s.error.code, s.error.message, this.url);
+    this.emit({
       profileId: this.profileId,
       identityId: this.identityId,
       state: s.state,
       nextAttemptAt: s.nextAttemptAt,
       lastOnlineAt: s.lastOnlineAt,
-      error: s.error ? `${s.error.code}: ${s.error.message}` : null,
-      offeredKey: offered,
-      offeredFingerprint: offered ? fingerprintOf(offered) : null,
-    };
-    this.d.events.emit('connection', this.current);
+      error: this.lastError?.text ?? null,
+      errorKind: this.lastError?.kind ?? null,
+      offeredKey: s.offeredKey,
+      offeredFingerprint: s.offeredKey ? fingerprintOf(s.offeredKey) : null,
+    });
   }
 
+  /** Detaches the session (nothing it reports is published any more) and stops it. */
+  private async dropSession(): Promise<void> {
+    const s = this.session;
+    this.session = null;
+    this.client = null;
+    this.generationNo++;
+    if (s) await s.stop();
+  }
+
+  /**
+   * Connects `identityId` to a profile's tracker. The status switches to that profile at once (its
+   * cached data is what the app shows from then on); resolves when online, refused, or after
+   * `waitMs` while it keeps trying.
+   */
   async connect(profileId: string, identityId: string, waitMs = 8000): Promise<ConnectionStatus> {
-    const profile = this.d.settings.trackers().find((p) => p.id === profileId);
-    if (!profile) throw new AppError('PROFILE_NOT_FOUND', 'no such tracker profile');
+    const profile = this.d.profiles.get(profileId);
     const signer = this.d.identities.signer(identityId);
-    await this.disconnect();
-    const url = await this.urlOf(profile);
+    const attempt = ++this.attempts;
+    const lastOnlineAt = this.current.lastOnlineAt;
+    const dropping = this.dropSession();
     this.profileId = profileId;
     this.identityId = identityId;
+    this.lastError = null;
+    this.url = profile.embedded ? '' : profile.url;
     this.d.settings.update({ lastProfileId: profileId, lastIdentityId: identityId });
+    this.publish({ state: 'connecting', nextAttemptAt: null, lastOnlineAt, offeredKey: null, error: null });
+    await dropping;
+    let url: string;
+    try {
+      url = await this.urlOf(profile);
+    } catch (e) {
+      if (attempt === this.attempts) {
+        const err = e as AppError;
+        this.publish({
+          state: 'offline',
+          nextAttemptAt: null,
+          lastOnlineAt,
+          offeredKey: null,
+          error: { code: err.code, message: err.message },
+        });
+      }
+      throw e;
+    }
+    if (attempt !== this.attempts) return this.current;
+    this.url = url;
     const session = new TrackerSession({
       ...this.d.sessionOptions,
       url,
       signer,
       pinnedKey: profile.pinnedKey,
-      onPin: (pem) => this.savePin(profileId, pem),
+      onPin: (pem) => {
+        // A newly pinned key is another scope: work begun under the old one must not write.
+        this.generationNo++;
+        this.d.profiles.pin(profileId, pem);
+      },
     });
     this.session = session;
     this.client = new TrackerClient(session);
@@ -124,38 +200,60 @@ export class ConnectionManager {
     session.on('status', (s: SessionStatus) => {
       if (this.session !== session) return;
       this.publish(s);
-      if (s.state === 'online' && !wasOnline) this.d.onOnline(identityId);
+      if (s.state === 'online' && !wasOnline) for (const l of this.onlineListeners) l(identityId);
       wasOnline = s.state === 'online';
     });
     session.start();
     this.publish(session.status);
-    await new Promise<void>((resolve) => {
+    await this.settle(session, waitMs);
+    return this.current;
+  }
+
+  /** Waits until the session is online, refused or failed once, or `waitMs` passed. */
+  private settle(session: TrackerSession, waitMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
-        off();
+        session.off('status', check);
         resolve();
       };
       const timer = setTimeout(done, waitMs);
       const check = (s: SessionStatus): void => {
         if (s.state === 'online' || s.state === 'key_changed' || s.error) done();
       };
-      const off = (): void => {
-        session.off('status', check);
-      };
       session.on('status', check);
       check(session.status);
     });
-    return this.current;
+  }
+
+  /** After a profile's URL changed: a session on that profile dials the new URL at once. */
+  async redial(profileId: string): Promise<void> {
+    if (this.profileId !== profileId || !this.session || !this.identityId) return;
+    await this.connect(profileId, this.identityId, 0);
   }
 
   async disconnect(): Promise<ConnectionStatus> {
-    const s = this.session;
-    this.session = null;
-    this.client = null;
-    if (s) await s.stop();
-    this.current = { ...IDLE, lastOnlineAt: this.current.lastOnlineAt };
-    this.d.events.emit('connection', this.current);
+    this.attempts++;
+    const lastOnlineAt = this.current.lastOnlineAt;
+    await this.dropSession();
+    this.identityId = null;
+    this.emit(this.idle(lastOnlineAt));
     return this.current;
+  }
+
+  /** The session keeps its identity's key for handshakes: once that identity is locked, it ends. */
+  async endSessionIfLocked(): Promise<void> {
+    const active = this.d.identities.list().find((i) => i.id === this.identityId);
+    if (active && !active.unlocked) await this.disconnect();
+  }
+
+  /** A removed profile: disconnect from it, and show no tracker's data instead of its. */
+  async forget(profileId: string): Promise<void> {
+    if (this.profileId !== profileId) return;
+    await this.disconnect();
+    this.profileId = null;
+    this.lastError = null;
+    this.emit(this.idle(this.current.lastOnlineAt));
   }
 
   async acceptKey(profileId: string, fingerprint: string): Promise<ConnectionStatus> {

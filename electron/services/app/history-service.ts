@@ -43,8 +43,12 @@ export class HistoryService {
 
   constructor(private readonly d: HistoryServiceDeps) {
     this.syncer = new HistorySync(d.cache, {
-      onProgress: (r) => d.events.emit('sync.progress', toStatus(r)),
+      onProgress: (r) => this.emitProgress(toStatus(r)),
     });
+  }
+
+  private emitProgress(status: SyncStatus): void {
+    this.d.events.emit('sync.progress', { ...status, profileId: this.d.connection.viewProfileId });
   }
 
   private scope(identityId: string): string {
@@ -70,7 +74,7 @@ export class HistoryService {
     };
   }
 
-  /** Runs a sync to the end (joins a running one). */
+  /** Runs a sync to the end (joins a running one); its failure is in the status, not thrown. */
   async sync(identityId: string): Promise<SyncStatus> {
     const p = this.syncer.sync(this.scope(identityId), identityId, this.source(identityId));
     this.running.add(p);
@@ -81,13 +85,9 @@ export class HistoryService {
     }
   }
 
-  /** Starts a sync and answers at once; progress arrives as `sync.progress` events. */
-  startSync(identityId: string): SyncStatus {
-    const scope = this.scope(identityId);
-    void this.sync(identityId).catch((e: Error) =>
-      this.d.events.emit('sync.progress', { ...this.status(identityId), running: false, error: e.message }),
-    );
-    return toStatus(this.syncer.status(scope, identityId));
+  /** A sync that could not even start: shown like one that failed. */
+  reportFailure(identityId: string, e: Error): void {
+    this.emitProgress({ ...this.status(identityId), running: false, error: e.message });
   }
 
   status(identityId: string): SyncStatus {
@@ -109,7 +109,11 @@ export class HistoryService {
   query(a: ParsedArgs<'history.query'>): HistoryPage {
     const scope = this.d.scopeOf(a.identityId);
     if (!scope) return { items: [], next: null, total: 0 };
-    return this.d.cache.query(scope, { filter: a.filter, after: a.after ?? null, limit: a.limit });
+    return this.d.cache.transactions.query(scope, {
+      filter: a.filter,
+      after: a.after ?? null,
+      limit: a.limit,
+    });
   }
 
   item(
@@ -118,7 +122,7 @@ export class HistoryService {
   ): { item: HistoryItem | null; parent: HistoryItem | null; children: HistoryItem[] } {
     const scope = this.d.scopeOf(identityId);
     if (!scope) return { item: null, parent: null, children: [] };
-    return this.d.cache.item(scope, txId);
+    return this.d.cache.transactions.item(scope, txId);
   }
 
   async exportCsv(

@@ -1,6 +1,6 @@
 /**
- * What the wallet service needs from the tracker connection and from the local cache. Kept as
- * interfaces so the service reads as the channel lifecycle, not as transport or SQL code.
+ * What the wallet services need from the tracker connection, the local cache and the reconciler.
+ * Kept as interfaces so the services read as the channel lifecycle, not as transport or SQL code.
  */
 import type { Signer, DoubleSignedPayload } from './types';
 import type { AddressView, ChannelView, CommonStateView } from '../../../shared/api/models';
@@ -41,18 +41,46 @@ export interface TrackerApi {
   commonState(signer: Signer, address: string): Promise<CommonStateData>;
 }
 
+/** The live tracker connection the wallet reads and writes through. */
+export interface Connection {
+  api: TrackerApi;
+  trackerFingerprint: string;
+  /**
+   * Changes whenever the session or the tracker key it pins changes: work begun on one generation
+   * writes nothing once another has begun (it would land in the wrong tracker's cache).
+   */
+  generation: number;
+}
+
 /** What the synced history says about a channel: its open and close transactions. */
 export interface ChannelTransactions {
-  open: { timelock: number } | null;
+  open: { timelock: number; timestamp: number } | null;
   close: { quantumCount: string; tokens: string; volume: string; timestamp: number } | null;
 }
 
-export interface StateStore {
+/** Facts the wallet reads from the synced history of a scope. */
+export interface HistoryFacts {
   channelTransactions(scope: string, channelId: string): ChannelTransactions;
-  upsertAddress(scope: string, view: AddressView): void;
+  /** When a spend or income address was closed (its TX_CLOSE_SPEND/INCOME), or null when not synced. */
+  addressClosedAt(scope: string, address: string): number | null;
+}
+
+/** The last known states of a scope. */
+export interface StateStore {
+  upsertAddresses(scope: string, views: readonly AddressView[]): void;
   listAddresses(scope: string): AddressView[];
-  upsertChannel(scope: string, view: ChannelView): void;
+  upsertChannels(scope: string, views: readonly ChannelView[]): void;
   listChannels(scope: string): ChannelView[];
-  setCommon(scope: string, view: CommonStateView): void;
-  getCommon(scope: string): CommonStateView | null;
+  setCommonState(scope: string, view: CommonStateView): void;
+  getCommonState(scope: string): CommonStateView | null;
+}
+
+/**
+ * Why the app brings an identity up to date. `refresh` (the user asked) reports failures to its
+ * caller; every other trigger runs in the background and never rejects.
+ */
+export type ReconcileReason = 'online' | 'write' | 'timer' | 'refresh';
+
+export interface Reconcile {
+  reconcile(identityId: string, reason: ReconcileReason): Promise<void>;
 }

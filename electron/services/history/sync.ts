@@ -22,7 +22,8 @@ import { canonicalJson, transactionItem } from '../../../shared/protocol/schemas
 import { parsePublicKey } from '../../../shared/crypto/keys';
 import { verifyMessage } from '../../../shared/crypto/sign';
 import type { SyncStatus } from '../../../shared/api/models';
-import type { CachedItem, HistoryCache, SignatureVerdict } from './cache';
+import type { HistoryCache } from './cache';
+import type { CachedItem, SignatureVerdict } from './transaction-store';
 
 /** The tracker's history commands for one identity (implemented over the session / a raw client). */
 export interface HistorySource {
@@ -181,7 +182,7 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
   private readonly reports = new Map<string, SyncReport>();
 
   constructor(
-    private readonly cache: HistoryCache,
+    private readonly cache: Pick<HistoryCache, 'transactions' | 'syncMeta'>,
     opts: HistorySyncOptions = {},
   ) {
     super();
@@ -210,7 +211,7 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
       fetched: 0,
       total: null,
       added: 0,
-      lastSyncedAt: this.cache.syncMeta(scope).lastSyncedAt,
+      lastSyncedAt: this.cache.syncMeta.get(scope).lastSyncedAt,
       error: null,
     };
   }
@@ -229,7 +230,7 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
       fetched: 0,
       total: null,
       added: 0,
-      lastSyncedAt: this.cache.syncMeta(scope).lastSyncedAt,
+      lastSyncedAt: this.cache.syncMeta.get(scope).lastSyncedAt,
       error: null,
       pages: 0,
       errors: 0,
@@ -271,7 +272,7 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
           throw e;
         }
       }
-      const meta = this.cache.updateSyncMeta(scope, {
+      const meta = this.cache.syncMeta.update(scope, {
         complete: true,
         pending: null,
         lastSyncedAt: this.now(),
@@ -294,7 +295,7 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
     verifier: ItemVerifier,
   ): Promise<void> {
     const ps = this.pageSize;
-    const meta = this.cache.syncMeta(scope);
+    const meta = this.cache.syncMeta.get(scope);
     const parsed = firstAnswer.safeParse(await source.first({ pageSize: ps, page: 1 }));
     if (!parsed.success)
       throw new HistorySyncError('BAD_RESPONSE', 'the tracker sent a malformed history page');
@@ -326,10 +327,10 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
     let buffer: CachedItem[] = [];
     let processed = -1;
     const flush = (): void => {
-      if (buffer.length > 0) report.added += this.cache.insertItems(scope, buffer);
+      if (buffer.length > 0) report.added += this.cache.transactions.insertItems(scope, buffer);
       buffer = [];
       if (processed >= 0) {
-        this.cache.updateSyncMeta(scope, {
+        this.cache.syncMeta.update(scope, {
           complete: false,
           pending: { total, covered: processed, baseComplete },
         });
@@ -349,7 +350,7 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
             report.errors++;
             continue;
           }
-          if (this.cache.hasTx(scope, item.txId)) {
+          if (this.cache.transactions.hasTx(scope, item.txId)) {
             if (pos >= skipTo) knownBelow = true;
             else if (pos >= skipFrom) knownInSkip = true;
             continue;

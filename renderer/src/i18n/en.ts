@@ -23,6 +23,7 @@ export default {
     retry: 'Try again',
     loading: 'Loading…',
     busy: 'Working…',
+    nothingCached: 'Offline, and nothing is cached for this tracker yet: connect to see its data.',
   },
   units: {
     atoms: 'atoms',
@@ -148,6 +149,7 @@ export default {
     INCOMPLETE_FILE: 'The file still lacks a signature.',
     NOT_A_PARTY: 'None of your identities is a party to this channel.',
     NOT_LOCAL: 'The other side of this channel is not a local identity.',
+    CHANNEL_CLOSED: 'This channel was already closed: the offer cannot open it again.',
     UNTRUSTED_SENDER: 'The file was signed by an unexpected key.',
     FILE_TOO_LARGE: 'The file is too large.',
     BUSY: 'The app is busy. Try again in a moment.',
@@ -378,6 +380,7 @@ export default {
     },
     state: {
       open: 'open',
+      settling: 'settling: closed, settlement not synced yet',
       closed: 'closed',
       expired: 'expired',
       unknown: 'pending: not on the tracker yet',
@@ -547,10 +550,6 @@ export default {
     offerSaved: 'Offer saved as {file}. Send it to the other peer to countersign.',
     receiptSaved: 'Receipt saved as {file}. Send it to the other peer to countersign.',
     countersigned: 'Countersigned file saved as {file}.',
-    main: {
-      autoRenew: {
-        failed: 'Auto-renew of {address} failed.',
-      },
-    },
+    renewFailed: 'Auto-renew of {target} of {identity} failed: {error}',
   },
 };

@@ -37,6 +37,7 @@ export const useAddressesStore = defineStore('addresses', () => {
   const opening = ref<'spend' | 'income' | null>(null);
   const closing = ref<Set<string>>(new Set());
   const error = ref<unknown>(null);
+  /** The session's viewKey the list was loaded for. */
   const loadedFor = ref<string | null>(null);
 
   const spend = computed(() => list.value.filter((a) => a.kind === 'spend'));
@@ -51,6 +52,7 @@ export const useAddressesStore = defineStore('addresses', () => {
   /** From the cache: works offline. */
   async function load(): Promise<void> {
     const id = identityId();
+    const key = session.viewKey;
     loading.value = true;
     error.value = null;
     try {
@@ -58,10 +60,10 @@ export const useAddressesStore = defineStore('addresses', () => {
         transport().invoke('addresses.list', { identityId: id }),
         transport().invoke('common.state', { identityId: id }),
       ]);
-      if (session.activeIdentityId !== id) return;
+      if (session.viewKey !== key) return;
       list.value = addrs;
       common.value = state;
-      loadedFor.value = id;
+      loadedFor.value = key;
     } catch (e) {
       error.value = e;
     } finally {
@@ -72,13 +74,12 @@ export const useAddressesStore = defineStore('addresses', () => {
   /** Asks the tracker for fresh states. */
   async function refresh(): Promise<void> {
     const id = identityId();
+    const key = session.viewKey;
     refreshing.value = true;
     try {
-      const [addrs, state] = await Promise.all([
-        transport().invoke('addresses.refresh', { identityId: id }),
-        transport().invoke('common.state', { identityId: id }),
-      ]);
-      if (session.activeIdentityId !== id) return;
+      const addrs = await transport().invoke('addresses.refresh', { identityId: id });
+      const state = await transport().invoke('common.state', { identityId: id });
+      if (session.viewKey !== key) return;
       list.value = addrs;
       common.value = state;
     } finally {
@@ -128,18 +129,18 @@ export const useAddressesStore = defineStore('addresses', () => {
     const api = transport();
     const offs = [
       api.on('addresses.changed', (p) => {
-        if (p.identityId === session.activeIdentityId) list.value = p.addresses;
+        if (session.isShown(p)) list.value = p.addresses;
       }),
       api.on('common.changed', (p) => {
-        if (p.identityId === session.activeIdentityId) common.value = p.state;
+        if (session.isShown(p)) common.value = p.state;
       }),
     ];
-    // Switching identity empties the view and reloads it from the cache.
+    // Another identity or tracker empties the view and reloads it from that pair's cache.
     const stop = watch(
-      () => session.activeIdentityId,
-      (id) => {
+      () => session.viewKey,
+      () => {
         clear();
-        if (id) void load();
+        if (session.activeIdentityId) void load();
       },
     );
     return () => {

@@ -53,11 +53,12 @@ export const useChannelsStore = defineStore('channels', () => {
 
   async function load(): Promise<void> {
     const id = identityId();
+    const key = session.viewKey;
     loading.value = true;
     error.value = null;
     try {
       const channels = await transport().invoke('channels.list', { identityId: id });
-      if (session.activeIdentityId === id) list.value = channels;
+      if (session.viewKey === key) list.value = channels;
     } catch (e) {
       error.value = e;
     } finally {
@@ -67,10 +68,11 @@ export const useChannelsStore = defineStore('channels', () => {
 
   async function refresh(): Promise<void> {
     const id = identityId();
+    const key = session.viewKey;
     refreshing.value = true;
     try {
       const channels = await transport().invoke('channels.refresh', { identityId: id });
-      if (session.activeIdentityId === id) list.value = channels;
+      if (session.viewKey === key) list.value = channels;
     } finally {
       refreshing.value = false;
     }
@@ -119,13 +121,13 @@ export const useChannelsStore = defineStore('channels', () => {
 
   function bindEvents(): () => void {
     const off = transport().on('channels.changed', (p) => {
-      if (p.identityId === session.activeIdentityId) list.value = p.channels;
+      if (session.isShown(p)) list.value = p.channels;
     });
     const stop = watch(
-      () => session.activeIdentityId,
-      (id) => {
+      () => session.viewKey,
+      () => {
         list.value = [];
-        if (id) void load();
+        if (session.activeIdentityId) void load();
       },
     );
     return () => {

@@ -88,10 +88,11 @@ export const useHistoryStore = defineStore('history', () => {
 
   async function loadSyncStatus(): Promise<void> {
     const id = session.activeIdentityId;
+    const key = session.viewKey;
     if (!id) return;
     try {
       const s = await transport().invoke('history.syncStatus', { identityId: id });
-      if (id === session.activeIdentityId) syncStatus.value = s;
+      if (key === session.viewKey) syncStatus.value = s;
     } catch {
       // the status bar shows "never synced"; nothing else depends on it
     }
@@ -107,10 +108,11 @@ export const useHistoryStore = defineStore('history', () => {
 
   async function loadChart(buckets = 30): Promise<void> {
     const id = identityId();
+    const key = session.viewKey;
     chartLoading.value = true;
     try {
       const points = await transport().invoke('history.chart', { identityId: id, buckets });
-      if (id === session.activeIdentityId) chart.value = points;
+      if (key === session.viewKey) chart.value = points;
     } finally {
       chartLoading.value = false;
     }
@@ -118,7 +120,7 @@ export const useHistoryStore = defineStore('history', () => {
 
   function bindEvents(): () => void {
     const off = transport().on('sync.progress', (s) => {
-      if (s.identityId !== session.activeIdentityId) return;
+      if (!session.isShown(s)) return;
       const wasRunning = !!syncStatus.value?.running;
       syncStatus.value = s;
       // A finished sync that brought new rows: show them from the top.
@@ -127,18 +129,23 @@ export const useHistoryStore = defineStore('history', () => {
         void loadChart().catch(() => undefined);
       }
     });
+    // Another identity or tracker: nothing of the previous pair stays, the new pair's cache shows.
     const stop = watch(
-      () => session.activeIdentityId,
-      (id) => {
-        generation++;
-        items.value = [];
-        next.value = null;
-        total.value = 0;
-        done.value = false;
-        loading.value = false;
+      () => session.viewKey,
+      () => {
         chart.value = [];
         syncStatus.value = null;
-        if (id) void loadSyncStatus();
+        if (!session.activeIdentityId) {
+          generation++;
+          items.value = [];
+          next.value = null;
+          total.value = 0;
+          done.value = false;
+          loading.value = false;
+          return;
+        }
+        void reset();
+        void loadSyncStatus();
       },
     );
     return () => {

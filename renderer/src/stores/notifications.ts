@@ -1,12 +1,12 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { AppNotification, ConnectionState } from '../../../shared/api/models';
+import type { ConnectionState } from '../../../shared/api/models';
 import { transport } from './transport';
 import { useSessionStore } from './session';
 
 export interface Toast {
   id: number;
-  level: AppNotification['level'];
+  level: 'info' | 'warning' | 'error';
   /** i18n key; `text` is shown when the key is unknown to the renderer. */
   key: string;
   params: Record<string, string | number>;
@@ -16,10 +16,6 @@ export interface Toast {
 
 export const TOAST_TTL: Record<Toast['level'], number | null> = { info: 6000, warning: 12000, error: null };
 const MAX_TOASTS = 6;
-/** Main also sends these as typed events (handled below, with the identity): skip the duplicate. */
-export const COVERED_NOTIFICATION_KEYS = new Set(['expiry.warning', 'expiry.expired', 'autoRenew.renewed']);
-/** Keys of main's notifications live under this i18n prefix. */
-export const MAIN_KEY_PREFIX = 'notify.main.';
 
 export const useNotificationsStore = defineStore('notifications', () => {
   const session = useSessionStore();
@@ -74,16 +70,6 @@ export const useNotificationsStore = defineStore('notifications', () => {
     let lastState: ConnectionState | null = null;
     const who = (identityId: string) => session.identityName(identityId) || identityId;
     const offs = [
-      api.on('notification', (n) => {
-        if (COVERED_NOTIFICATION_KEYS.has(n.key)) return;
-        push({
-          level: n.level,
-          key: n.key ? MAIN_KEY_PREFIX + n.key : '',
-          params: n.params,
-          text: n.text,
-          at: n.at,
-        });
-      }),
       api.on('expiry.warning', (p) =>
         push({
           level: 'warning',
@@ -106,6 +92,14 @@ export const useNotificationsStore = defineStore('notifications', () => {
           key: `notify.renewed.${p.kind}`,
           params: { closed: p.closed, opened: p.opened, identity: who(p.identityId) },
           text: `${p.kind} address renewed`,
+        }),
+      ),
+      api.on('autoRenew.failed', (p) =>
+        push({
+          level: 'error',
+          key: 'notify.renewFailed',
+          params: { target: p.address, identity: who(p.identityId), error: p.error },
+          text: `auto-renew of ${p.address} failed: ${p.error}`,
         }),
       ),
       api.on('connection', (s) => {

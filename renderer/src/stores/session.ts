@@ -15,6 +15,7 @@ const IDLE: ConnectionStatus = {
   nextAttemptAt: null,
   lastOnlineAt: null,
   error: null,
+  errorKind: null,
   offeredKey: null,
   offeredFingerprint: null,
 };
@@ -54,6 +55,18 @@ export const useSessionStore = defineStore('session', () => {
     return !!i && i.protection === 'passphrase' && !i.unlocked;
   });
   const online = computed(() => status.value.state === 'online');
+  /**
+   * What the data screens show: one identity on one tracker (profile and its pinned key). The
+   * connection status names the profile the main process shows data of; stores reload when this
+   * key changes and drop events about any other pair.
+   */
+  const viewKey = computed(
+    () =>
+      `${status.value.profileId ?? ''}|${statusProfile.value?.pinnedFingerprint ?? ''}|${activeIdentityId.value ?? ''}`,
+  );
+  function isShown(p: { identityId: string; profileId: string | null }): boolean {
+    return p.identityId === activeIdentityId.value && p.profileId === status.value.profileId;
+  }
 
   function identityName(id: string | null | undefined): string {
     return identities.value.find((i) => i.id === id)?.name ?? '';
@@ -280,6 +293,8 @@ export const useSessionStore = defineStore('session', () => {
     passphraseMode,
     needsUnlock,
     online,
+    viewKey,
+    isShown,
     identityName,
     init,
     connect,
