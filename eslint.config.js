@@ -13,6 +13,11 @@ const rendererRestrictedImports = {
     { name: 'electron', message: 'The renderer talks to the main process only through window.api.' },
     { name: 'better-sqlite3', message: 'Database access lives in the main process / ledger.' },
     { name: 'ws', message: 'Use the browser WebSocket (or window.api) in the renderer.' },
+    { name: 'conf', message: 'Settings live in the main process; the renderer asks through window.api.' },
+    {
+      name: 'electron-store',
+      message: 'Settings live in the main process; the renderer asks through window.api.',
+    },
     ...builtinModules.map((name) => ({ name, message: 'Node built-ins are unavailable in the renderer.' })),
   ],
   patterns: [
@@ -27,6 +32,23 @@ const rendererRestrictedImports = {
       group: ['**/ledger/**', 'ledger/**'],
       message: 'Tracker server code must not be bundled into the renderer.',
     },
+  ],
+};
+
+/**
+ * Only the thin Electron shell (electron/main, electron/preload) may import Electron: the services,
+ * the tracker and the shared code run in plain Node (and tests exercise them there).
+ */
+const SHELL_ONLY = 'Only electron/main and electron/preload import Electron; this code runs in plain Node.';
+const noElectronImports = {
+  paths: [{ name: 'electron', message: SHELL_ONLY }],
+  patterns: [
+    { group: ['electron/*'], message: SHELL_ONLY },
+    {
+      group: ['**/electron/main', '**/electron/main/**', '**/electron/preload', '**/electron/preload/**'],
+      message: SHELL_ONLY,
+    },
+    { group: ['../../main', '../../main/**', '../../preload', '../../preload/**'], message: SHELL_ONLY },
   ],
 };
 
@@ -92,6 +114,13 @@ export default defineConfig(
     files: ['renderer/**/*.{ts,vue,js,mjs}'],
     rules: {
       'no-restricted-imports': ['error', rendererRestrictedImports],
+    },
+  },
+  {
+    name: 'wallet-tracker/no-electron-below-the-shell',
+    files: ['electron/services/**/*.ts', 'ledger/**/*.ts', 'shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', noElectronImports],
     },
   },
   {

@@ -159,7 +159,12 @@ export interface ReviewContext {
 export function reviewTransferFile(content: string, ctx: ReviewContext): FileReview {
   const f = parseTransferFile(content);
   const problems: string[] = [];
-  const body = parseJson(f.message, 'message') as Record<string, unknown>;
+  let body: Record<string, unknown>;
+  try {
+    body = parseJson(f.message, 'message') as Record<string, unknown>;
+  } catch {
+    throw new AppError('BAD_FILE', 'the signed message in the file is not JSON');
+  }
   const parsed = (f.kind === 'open' ? contractMessage : closeSchema).safeParse(body);
   if (!parsed.success) {
     throw new AppError(
