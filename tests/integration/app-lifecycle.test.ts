@@ -2,25 +2,14 @@
  * The app backend over time: identities management, a remote tracker that goes away and comes back,
  * a tracker whose key changed, restart with the same data folder, expiry events and auto-renew.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
-import { startApp, nextEvent, type TestApp } from '../helpers/backend';
+import { startApp, nextEvent, until, type TestApp } from '../helpers/backend';
 import { startLedger, tempDir, type LedgerProcess } from '../helpers/ledger-process';
 import type { ConnectionStatus, IdentityInfo } from '../../shared/api/models';
 import { parsePrivateKey } from '../../shared/crypto/keys';
 
 const PASS = 'correct horse battery';
-
-async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let v = await f();
-  while (!ok(v)) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    v = await f();
-  }
-  return v;
-}
 
 describe('identities', () => {
   let app: TestApp;
@@ -89,7 +78,7 @@ describe('identities', () => {
       code: 'INVALID_ARGUMENT',
     });
     expect(await app.call('identities.delete', { id: b.id })).toEqual({ deleted: true });
-    expect(await app.call('identities.list', {})).toEqual([]);
+    expect((await app.call('identities.list', {})).map((i) => i.publicPem)).not.toContain(a.publicPem);
   });
 
   it('locks and unlocks with the passphrase', async () => {
@@ -110,25 +99,36 @@ describe('identities', () => {
 });
 
 describe('a remote tracker that goes away, comes back, and changes its key', () => {
-  let app: TestApp;
-  let tracker: LedgerProcess;
-  let dir: string;
-  let me: IdentityInfo;
-  let profileId: string;
+  /** Each test's own app, identity and standalone tracker (stopped and removed after it). */
+  interface Remote {
+    app: TestApp;
+    tracker: LedgerProcess;
+    dir: string;
+    me: IdentityInfo;
+    profileId: string;
+  }
+  const started: Remote[] = [];
 
-  beforeAll(async () => {
-    dir = tempDir();
-    tracker = await startLedger({ dir });
-    app = await startApp({ watch: false });
-    me = await app.call('identities.create', { name: 'Me', passphrase: PASS });
-    profileId = (await app.call('trackers.add', { name: 'Remote', url: tracker.url })).id;
-  });
-  afterAll(async () => {
-    await app?.close();
-    await tracker?.stop();
+  async function remote(): Promise<Remote> {
+    const dir = tempDir();
+    const tracker = await startLedger({ dir });
+    const app = await startApp({ watch: false });
+    const me = await app.call('identities.create', { name: 'Me', passphrase: PASS });
+    const profileId = (await app.call('trackers.add', { name: 'Remote', url: tracker.url })).id;
+    const r = { app, tracker, dir, me, profileId };
+    started.push(r);
+    return r;
+  }
+
+  afterEach(async () => {
+    for (const r of started.splice(0)) {
+      await r.app.close();
+      await r.tracker.stop();
+    }
   });
 
   it('rejects a non-WebSocket URL', async () => {
+    const { app } = await remote();
     await expect(
       app.call('trackers.add', { name: 'Web', url: 'http://example.invalid/' }),
     ).rejects.toMatchObject({
@@ -137,6 +137,8 @@ describe('a remote tracker that goes away, comes back, and changes its key', () 
   });
 
   it('works online, keeps cached data offline and reconnects', async () => {
+    const r = await remote();
+    const { app, me, profileId, dir } = r;
     expect((await app.call('trackers.connect', { profileId, identityId: me.id })).state).toBe('online');
     const spend = await app.call('addresses.open', { identityId: me.id, kind: 'spend' });
     await app.call('history.sync', { identityId: me.id });
@@ -150,7 +152,7 @@ describe('a remote tracker that goes away, comes back, and changes its key', () 
       'connection',
       (s) => s.state === 'reconnecting',
     );
-    await tracker.stop('SIGKILL');
+    await r.tracker.stop('SIGKILL');
     const st = await reconnecting;
     expect(st.nextAttemptAt).toBeGreaterThan(Date.now() - 1000);
     // Offline: the cache still answers, with the time the data was read.
@@ -168,7 +170,7 @@ describe('a remote tracker that goes away, comes back, and changes its key', () 
       (s) => s.state === 'online',
       30_000,
     );
-    tracker = await startLedger({ dir, port: tracker.port });
+    r.tracker = await startLedger({ dir, port: r.tracker.port });
     await online;
     const refreshed = await app.call('addresses.refresh', { identityId: me.id });
     expect(refreshed[0]).toMatchObject({ address: spend.address, status: 'open' });
@@ -184,7 +186,11 @@ describe('a remote tracker that goes away, comes back, and changes its key', () 
   });
 
   it('blocks a changed tracker key until the user accepts it', async () => {
-    const port = tracker.port;
+    const r = await remote();
+    const { app, me, profileId } = r;
+    expect((await app.call('trackers.connect', { profileId, identityId: me.id })).state).toBe('online');
+    await app.call('addresses.open', { identityId: me.id, kind: 'spend' });
+    const port = r.tracker.port;
     const before = (await app.call('trackers.list', {})).find((p) => p.id === profileId)!;
     const changed = nextEvent<ConnectionStatus>(
       app.backend,
@@ -192,8 +198,8 @@ describe('a remote tracker that goes away, comes back, and changes its key', () 
       (s) => s.state === 'key_changed',
       30_000,
     );
-    await tracker.stop();
-    tracker = await startLedger({ port }); // another data folder: another key
+    await r.tracker.stop();
+    r.tracker = await startLedger({ port }); // another data folder: another key
     const st = await changed;
     expect(st.offeredFingerprint).toBeTruthy();
     expect(st.offeredFingerprint).not.toBe(before.pinnedFingerprint);
@@ -213,6 +219,10 @@ describe('a remote tracker that goes away, comes back, and changes its key', () 
   });
 
   it('survives a restart with the same data folder (identities and cache)', async () => {
+    const r = await remote();
+    const { me, profileId } = r;
+    let app = r.app;
+    expect((await app.call('trackers.connect', { profileId, identityId: me.id })).state).toBe('online');
     await app.call('addresses.open', { identityId: me.id, kind: 'income' });
     await app.call('history.sync', { identityId: me.id });
     await until(
@@ -220,7 +230,7 @@ describe('a remote tracker that goes away, comes back, and changes its key', () 
       (p) => p.total === 1,
     );
     await app.close();
-    app = await startApp({ dataDir: app.dataDir, watch: false });
+    app = r.app = await startApp({ dataDir: app.dataDir, watch: false });
     const ids = await app.call('identities.list', {});
     expect(ids.map((i) => [i.name, i.unlocked])).toEqual([['Me', false]]);
     // Offline, without unlocking: cached states and history from the last tracker.
@@ -251,16 +261,17 @@ describe('expiry events and auto-renew', () => {
     const id = await app.call('identities.create', { name: 'Short', passphrase: PASS });
     const embedded = (await app.call('trackers.list', {})).find((p) => p.embedded)!;
     await app.call('trackers.connect', { profileId: embedded.id, identityId: id.id });
-    const warned = nextEvent<{ target: string; kind: string }>(
+    const mine = (p: { identityId: string }) => p.identityId === id.id;
+    const warned = nextEvent<{ identityId: string; target: string; kind: string }>(
       app.backend,
       'expiry.warning',
-      undefined,
+      mine,
       15_000,
     );
-    const expired = nextEvent<{ target: string; kind: string }>(
+    const expired = nextEvent<{ identityId: string; target: string; kind: string }>(
       app.backend,
       'expiry.expired',
-      undefined,
+      mine,
       20_000,
     );
     const spend = await app.call('addresses.open', { identityId: id.id, kind: 'spend' });
@@ -279,10 +290,10 @@ describe('expiry events and auto-renew', () => {
     await app.call('identities.setAutoRenew', { id: id.id, autoRenew: true });
     const embedded = (await app.call('trackers.list', {})).find((p) => p.embedded)!;
     await app.call('trackers.connect', { profileId: embedded.id, identityId: id.id });
-    const renewed = nextEvent<{ closed: string; opened: string; kind: string }>(
+    const renewed = nextEvent<{ identityId: string; closed: string; opened: string; kind: string }>(
       app.backend,
       'autoRenew.renewed',
-      undefined,
+      (p) => p.identityId === id.id,
       20_000,
     );
     const income = await app.call('addresses.open', { identityId: id.id, kind: 'income' });

@@ -105,69 +105,94 @@ function runCli(args: string[], env: Record<string, string> = {}): { status: num
   return { status: r.status, stderr: r.stderr };
 }
 
-describe('npm run serve (plain-Node host)', () => {
-  let dataDir: string;
-  let child: ChildProcess;
-  let exited: Promise<number | null>;
-  let serving: { origin: string; port: number };
+interface ServedHost {
+  dataDir: string;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  serving: { origin: string; port: number };
+  stdout: () => string;
+  stderr: () => string;
+  /** Kills the host if still running and removes its data folder. */
+  dispose(): Promise<void>;
+}
+
+/** Starts the host as `npm run serve:nobuild` does, under umask 022, on a free port, with its own data folder. */
+async function startHost(): Promise<ServedHost> {
+  if (!existsSync(join(root, 'out/renderer/index.html'))) {
+    execFileSync('npx', ['electron-vite', 'build'], { cwd: root, stdio: 'ignore', timeout: 170_000 });
+  }
+  const dataDir = join(mkdtempSync(join(tmpdir(), 'wt-serve-')), 'data');
+  // Under umask 022, as on most desktops: the data folder must still come out owner-only.
+  const child = spawn(
+    '/bin/sh',
+    [
+      '-c',
+      'umask 022 && exec "$@"',
+      'sh',
+      process.execPath,
+      '--import',
+      'tsx',
+      join(root, 'electron/host/cli.ts'),
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      // One argument: a random token may start with '-', which would read as an option.
+      `--token=${TOKEN}`,
+    ],
+    { cwd: root, env: { ...process.env, WT_SERVE_TOKEN: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stdout = '';
   let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const serving = await new Promise<ServedHost['serving']>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      stdout += `${line}\n`;
+      if (!line.startsWith('{')) return;
+      const entry = JSON.parse(line) as { event?: string; origin: string; port: number };
+      if (entry.event === 'serving') resolve(entry);
+    });
+    void exited.then((code) => reject(new Error(`serve exited (${code}) before serving: ${stderr}`)));
+  });
+  return {
+    dataDir,
+    child,
+    exited,
+    serving,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    async dispose() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      rmSync(join(dataDir, '..'), { recursive: true, force: true });
+    },
+  };
+}
+
+describe('npm run serve (plain-Node host)', () => {
+  let host: ServedHost;
+  let dataDir: string;
+  let serving: ServedHost['serving'];
 
   beforeAll(async () => {
-    if (!existsSync(join(root, 'out/renderer/index.html'))) {
-      execFileSync('npx', ['electron-vite', 'build'], { cwd: root, stdio: 'ignore', timeout: 170_000 });
-    }
-    dataDir = join(mkdtempSync(join(tmpdir(), 'wt-serve-')), 'data');
-    // Under umask 022, as on most desktops: the data folder must still come out owner-only.
-    child = spawn(
-      '/bin/sh',
-      [
-        '-c',
-        'umask 022 && exec "$@"',
-        'sh',
-        process.execPath,
-        '--import',
-        'tsx',
-        join(root, 'electron/host/cli.ts'),
-        '--port',
-        '0',
-        '--data-dir',
-        dataDir,
-        // One argument: a random token may start with '-', which would read as an option.
-        `--token=${TOKEN}`,
-      ],
-      {
-        cwd: root,
-        env: { ...process.env, WT_SERVE_TOKEN: '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    serving = await new Promise((resolve, reject) => {
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        stdout += `${line}\n`;
-        if (!line.startsWith('{')) return;
-        const entry = JSON.parse(line) as { event?: string; origin: string; port: number };
-        if (entry.event === 'serving') resolve(entry);
-      });
-      void exited.then((code) => reject(new Error(`serve exited (${code}) before serving: ${stderr}`)));
-    });
+    host = await startHost();
+    ({ dataDir, serving } = host);
   }, 180_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-    if (dataDir) rmSync(join(dataDir, '..'), { recursive: true, force: true });
+    await host?.dispose();
   });
 
   it('prints the address with the token once, and a JSON line without it', () => {
     expect(serving.origin).toBe(`http://127.0.0.1:${serving.port}`);
-    expect(stdout).toContain(`Wallet Tracker serving at http://127.0.0.1:${serving.port}/#token=${TOKEN}\n`);
-    expect(stdout.split(TOKEN)).toHaveLength(2);
-    expect(stderr).not.toContain(TOKEN);
+    expect(host.stdout()).toContain(
+      `Wallet Tracker serving at http://127.0.0.1:${serving.port}/#token=${TOKEN}\n`,
+    );
+    expect(host.stdout().split(TOKEN)).toHaveLength(2);
+    expect(host.stderr()).not.toContain(TOKEN);
     expect(serving.port).toBeGreaterThan(0);
   });
 
@@ -428,10 +453,20 @@ describe('npm run serve (plain-Node host)', () => {
       );
     }
   });
+});
+
+describe('npm run serve shutting down', () => {
+  let host: ServedHost;
+  beforeAll(async () => {
+    host = await startHost();
+  }, 180_000);
+  afterAll(async () => {
+    await host?.dispose();
+  });
 
   it('exits 0 on SIGTERM', async () => {
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(stderr).not.toMatch(/serve failed|shutdown failed/);
+    host.child.kill('SIGTERM');
+    expect(await host.exited).toBe(0);
+    expect(host.stderr()).not.toMatch(/serve failed|shutdown failed/);
   });
 });

@@ -37,6 +37,8 @@ export class Watcher {
   }
 
   start(): void {
+    // Coming online reconciles at once; the timer takes over one period later.
+    this.lastRefresh = this.d.ctx.now();
     this.ticker ??= setInterval(() => void this.tick().catch(() => undefined), TICK_MS);
     this.ticker.unref?.();
   }
