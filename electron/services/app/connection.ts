@@ -226,10 +226,17 @@ export class ConnectionManager {
     });
   }
 
-  /** After a profile's URL changed: a session on that profile dials the new URL at once. */
+  /**
+   * After a profile's URL changed: a session on that profile dials the new URL at once (or, when its
+   * identity can no longer sign, stops dialling the old one).
+   */
   async redial(profileId: string): Promise<void> {
     if (this.profileId !== profileId || !this.session || !this.identityId) return;
-    await this.connect(profileId, this.identityId, 0);
+    try {
+      await this.connect(profileId, this.identityId, 0);
+    } catch {
+      await this.disconnect();
+    }
   }
 
   async disconnect(): Promise<ConnectionStatus> {

@@ -100,8 +100,13 @@ export class ChannelBook {
    * an existing channel with success, even when that channel closed long ago: its state is read
    * first, and a closed channel is refused rather than shown open again.
    */
-  async submitOpen(contract: Contract, payload: DoubleSignedPayload, readerId: string): Promise<ChannelView> {
-    const run = this.ctx.begin(readerId);
+  async submitOpen(contract: Contract, payload: DoubleSignedPayload): Promise<ChannelView> {
+    const parties = [contract.fromPK, contract.toPK].flatMap(
+      (pem) => this.ctx.identities.findByKey(pem)?.id ?? [],
+    );
+    if (parties.length === 0)
+      throw new AppError('NOT_A_PARTY', 'no local identity is a party of this channel');
+    const run = this.ctx.beginRead(parties);
     if ((await run.conn.api.channelState(run.signer, contract.channelId)) === ChannelState.CLOSED) {
       await this.afterWrite(contract);
       throw new AppError(
@@ -135,17 +140,13 @@ export class ChannelBook {
     this.ctx.online();
     const contract = draftContract(draft, payer.publicPem, payee.publicPem);
     const message = openMessage(contract);
-    return this.submitOpen(
-      contract,
-      {
-        message,
-        fromPK: payer.publicPem,
-        fromSign: signMessage(message, payer.privateKey),
-        toPK: payee.publicPem,
-        toSign: signMessage(message, payee.privateKey),
-      },
-      payerId,
-    );
+    return this.submitOpen(contract, {
+      message,
+      fromPK: payer.publicPem,
+      fromSign: signMessage(message, payer.privateKey),
+      toPK: payee.publicPem,
+      toSign: signMessage(message, payee.privateKey),
+    });
   }
 
   previewClose(channelId: string, volume: string): ClosePreview {

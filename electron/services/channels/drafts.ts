@@ -124,7 +124,7 @@ export class Drafts {
         return { amount: BigInt(v.priceAmount), quantumPower: v.pricePower };
       }
     }
-    const run = this.ctx.begin(readerId);
+    const run = this.ctx.beginRead([readerId]);
     const s = await run.conn.api.addressState('income', run.signer, address);
     return { amount: BigInt(s.priceAmount), quantumPower: s.pricePower };
   }

@@ -154,11 +154,7 @@ export class TransferFiles {
     };
     const body = JSON.parse(f.message) as Record<string, unknown>;
     const contract = contractMessage.parse(body) as Contract;
-    if (f.kind === 'open') {
-      const reader = this.ctx.identities.findByKey(f.fromPK) ?? this.ctx.identities.findByKey(f.toPK);
-      if (!reader) throw new AppError('NOT_A_PARTY', 'no local identity is a party of this channel');
-      return this.channels.submitOpen(contract, payload, reader.id);
-    }
+    if (f.kind === 'open') return this.channels.submitOpen(contract, payload);
     const close = closeSchema.parse(body);
     return this.channels.submitClose(
       contract,

@@ -90,6 +90,18 @@ export class WalletContext {
     };
   }
 
+  /**
+   * A run for a read any signed peer may make (cmd 128/256/512): the first of `preferred` that is
+   * unlocked, else any unlocked identity.
+   */
+  beginRead(preferred: readonly string[]): Run {
+    const unlocked = this.d.identities.list().filter((i) => i.unlocked);
+    const reader = preferred.find((id) => unlocked.some((i) => i.id === id)) ?? unlocked[0]?.id;
+    if (!reader)
+      throw new AppError('LOCKED', 'unlock an identity first: reading from the tracker needs a signature');
+    return this.begin(reader);
+  }
+
   /** The shown addresses of an identity, newest first, with the open channels known on each. */
   addresses(identityId: string): AddressView[] {
     const scope = this.d.scopeOf(identityId);
