@@ -238,6 +238,22 @@ describe('history sync against the real tracker', () => {
     cache.close();
   });
 
+  it('a routine refresh of a complete cache reads one small page and verifies only new items', async () => {
+    const cache = new HistoryCache(join(dir, 'routine.sqlite'));
+    const sync = new HistorySync(cache, { pageSize: 1000, incrementalPageSize: 100 });
+    const first = await sync.sync(scope, 'id1', new RawSource(client, peer, trackerPem));
+    expect(first).toMatchObject({ complete: true, error: null });
+    await openIncomes(30);
+    const source = new RawSource(client, peer, trackerPem);
+    const r = await sync.sync(scope, 'id1', source);
+    // One page of 100: 30 new items, then known ones (the tracker sent 100, not 1000).
+    expect(r).toMatchObject({ complete: true, added: 30, pages: 1, fetched: 100, invalid: 0 });
+    expect(cache.transactions.count(scope)).toBe(r.total);
+    const fresh = cache.transactions.query(scope, { limit: 30 }).items;
+    expect(fresh.every((i) => i.signature === 'valid')).toBe(true);
+    cache.close();
+  });
+
   it('an interrupted first sync resumes below what it already has (after a restart) with no duplicates', async () => {
     const path = join(dir, 'resume.sqlite');
     let cache = new HistoryCache(path);

@@ -43,6 +43,8 @@ export class HistoryService {
 
   constructor(private readonly d: HistoryServiceDeps) {
     this.syncer = new HistorySync(d.cache, {
+      // The reconciliation syncs every refresh period: a complete cache asks for 100 items first.
+      incrementalPageSize: 100,
       onProgress: (r) => this.emitProgress(toStatus(r)),
     });
   }

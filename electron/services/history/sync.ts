@@ -43,6 +43,11 @@ export interface HistorySource {
 export interface HistorySyncOptions {
   /** Items per tracker page, 1–1000 (default 1000). */
   pageSize?: number;
+  /**
+   * Items per page when the cache was complete (a routine refresh that mostly finds nothing new):
+   * a small first page answers "nothing new" cheaply. Default: pageSize.
+   */
+  incrementalPageSize?: number;
   /** Touch the cursor (cmd 4096) before the next page when it has not been used for this long (default 60 s; cursors live 5 min). */
   touchAfterMs?: number;
   /** New cursors taken after CURSOR_NOT_FOUND within one sync before giving up (default 5). */
@@ -135,6 +140,13 @@ export function itemSignatureVerdict(raw: Record<string, unknown>, verifier: Ite
 
 /** A raw item as a CachedItem, or null when it is malformed (schema, empty or oversized id). */
 export function parseItem(raw: unknown, verifier: ItemVerifier): CachedItem | null {
+  const item = parseUnverified(raw);
+  if (item) item.signature = itemSignatureVerdict(item.raw, verifier);
+  return item;
+}
+
+/** parseItem without the signature check (RSA: the costly part), for items that may be known already. */
+function parseUnverified(raw: unknown): CachedItem | null {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return null;
   const r = transactionItem.safeParse(raw);
   if (!r.success) return null;
@@ -158,7 +170,7 @@ export function parseItem(raw: unknown, verifier: ItemVerifier): CachedItem | nu
     timelock: t.timelock,
     timestamp: t.timestamp,
     status: t.status,
-    signature: itemSignatureVerdict(obj, verifier),
+    signature: 'unverifiable',
     version: t.version,
     pk: t.pk,
     raw: obj,
@@ -173,6 +185,7 @@ const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 
 export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
   private readonly pageSize: number;
+  private readonly incrementalPageSize: number;
   private readonly touchAfterMs: number;
   private readonly maxRestarts: number;
   private readonly flushItems: number;
@@ -187,8 +200,11 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
   ) {
     super();
     this.pageSize = opts.pageSize ?? 1000;
-    if (!Number.isInteger(this.pageSize) || this.pageSize < 1 || this.pageSize > 1000) {
-      throw new RangeError('pageSize must be an integer 1–1000');
+    this.incrementalPageSize = opts.incrementalPageSize ?? this.pageSize;
+    for (const size of [this.pageSize, this.incrementalPageSize]) {
+      if (!Number.isInteger(size) || size < 1 || size > 1000) {
+        throw new RangeError('pageSize must be an integer 1–1000');
+      }
     }
     this.touchAfterMs = opts.touchAfterMs ?? 60_000;
     this.maxRestarts = opts.maxRestarts ?? 5;
@@ -294,8 +310,9 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
     report: SyncReport,
     verifier: ItemVerifier,
   ): Promise<void> {
-    const ps = this.pageSize;
     const meta = this.cache.syncMeta.get(scope);
+    // Positions, not pages, are saved: the page size may differ from one pass to the next.
+    const ps = meta.complete && !meta.pending ? this.incrementalPageSize : this.pageSize;
     const parsed = firstAnswer.safeParse(await source.first({ pageSize: ps, page: 1 }));
     if (!parsed.success)
       throw new HistorySyncError('BAD_RESPONSE', 'the tracker sent a malformed history page');
@@ -345,7 +362,7 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
         for (let i = 0; i < items.length; i++) {
           if (i > 0 && i % YIELD_EVERY === 0) await tick();
           const pos = start + i;
-          const item = parseItem(items[i], verifier);
+          const item = parseUnverified(items[i]);
           if (!item) {
             report.errors++;
             continue;
@@ -355,6 +372,7 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
             else if (pos >= skipFrom) knownInSkip = true;
             continue;
           }
+          item.signature = itemSignatureVerdict(item.raw, verifier);
           if (item.signature === 'invalid') report.invalid++;
           else if (item.signature === 'unverifiable') report.unverifiable++;
           fresh.push(item);
