@@ -7,10 +7,6 @@ import { fingerprintOf } from '../../../shared/crypto/keys';
 import type { Identities } from '../identities/service';
 import type { TrackerProfiles } from './tracker-profiles';
 
-export function cacheScope(trackerFingerprint: string, identityFingerprint: string): string {
-  return `${trackerFingerprint}|${identityFingerprint}`;
-}
-
 export interface CacheScopeDeps {
   profiles: TrackerProfiles;
   identities: Identities;
@@ -25,6 +21,6 @@ export class CacheScopes {
   of(identityId: string): string | null {
     const pinned = this.d.profiles.find(this.d.viewProfileId())?.pinnedKey;
     const identity = this.d.identities.list().find((i) => i.id === identityId);
-    return pinned && identity ? cacheScope(fingerprintOf(pinned), identity.fingerprint) : null;
+    return pinned && identity ? `${fingerprintOf(pinned)}|${identity.fingerprint}` : null;
   }
 }

@@ -11,7 +11,7 @@ import { closeMessage, newChannelId, openMessage, settlementFor, type Contract }
 import type { WalletContext } from './wallet-context';
 
 /** The contract of a channel the app knows. */
-export function contractOf(c: ChannelView): Contract {
+function contractOf(c: ChannelView): Contract {
   return {
     fromPK: c.fromPK,
     toPK: c.toPK,

@@ -48,7 +48,7 @@ export function toItem(r: TxRow): HistoryItem {
 }
 
 /** Escapes LIKE wildcards (`%`, `_`) and the escape character itself; used with ESCAPE '\'. */
-export function escapeLike(s: string): string {
+function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 

@@ -67,11 +67,11 @@ const MAX_LIMIT = 1000;
 const DEFAULT_LIMIT = 100;
 
 /** The opaque keyset cursor: base64url of JSON [timestamp, tx_id] of the last row of a page. */
-export function encodeCursor(timestamp: number, txId: string): string {
+function encodeCursor(timestamp: number, txId: string): string {
   return Buffer.from(JSON.stringify([timestamp, txId]), 'utf8').toString('base64url');
 }
 
-export function decodeCursor(cursor: string): { timestamp: number; txId: string } {
+function decodeCursor(cursor: string): { timestamp: number; txId: string } {
   let v: unknown;
   try {
     v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
