@@ -9,7 +9,7 @@ import { signMessage } from '../../shared/crypto/sign';
 import type { Signer } from '../../shared/crypto/signed-payload';
 import {
   countersignTransferFile,
-  FILE_FORMAT,
+  createTransferFile,
   parseTransferFile,
   reviewTransferFile,
   serializeTransferFile,
@@ -55,20 +55,30 @@ const ctx = (over: Partial<ReviewContext> = {}): ReviewContext => ({
   ...over,
 });
 
-/** A file as the app writes it: the payer's offer unless told otherwise. */
-function file(over: Partial<TransferFile> = {}, message = openMessage(contract)): TransferFile {
+interface Made {
+  kind?: 'open' | 'close';
+  message?: string;
+  author?: Signer;
+  trackerFingerprint?: string;
+  expiresAt?: number;
+}
+
+/**
+ * A file as the app writes it (the payer's offer unless told otherwise), its terms signed by its
+ * author; `over` then edits fields the terms do not cover (keys, message signatures).
+ */
+function file(over: Partial<TransferFile> = {}, made: Made = {}): TransferFile {
   return {
-    format: FILE_FORMAT,
-    version: 1,
-    kind: 'open',
-    tracker: { fingerprint: TRACKER },
-    message,
-    fromPK: contract.fromPK,
-    fromSign: signMessage(message, payer.privateKey),
-    toPK: contract.toPK,
-    toSign: null,
-    createdAt: NOW,
-    expiresAt: NOW + 3_600_000,
+    ...createTransferFile({
+      kind: made.kind ?? 'open',
+      trackerFingerprint: made.trackerFingerprint ?? TRACKER,
+      message: made.message ?? openMessage(contract),
+      fromPK: contract.fromPK,
+      toPK: contract.toPK,
+      author: made.author ?? payer,
+      createdAt: NOW,
+      expiresAt: made.expiresAt ?? NOW + 3_600_000,
+    }),
     ...over,
   };
 }
@@ -99,9 +109,7 @@ describe('offer and receipt files: a sound file', () => {
 
   it('reads a receipt with its settlement', () => {
     const message = closeMessage(contract, { quantumCount: 2n, tokens: 2000n, volume: 1_500_000n });
-    const r = review(
-      file({ kind: 'close', fromSign: null, toSign: signMessage(message, payee.privateKey) }, message),
-    );
+    const r = review(file({}, { kind: 'close', message, author: payee }));
     expect(r).toMatchObject({
       kind: 'close',
       settlement: { quantumCount: '2', tokens: '2000', volume: '1500000' },
@@ -115,7 +123,9 @@ describe('offer and receipt files: every refusal', () => {
     ['not JSON', 'offer from bob'],
     ['JSON but not an object of the format', '{"hello": 1}'],
     ['another format', () => text({ ...file(), format: 'someone-else/file' })],
-    ['an unknown version', () => text({ ...file(), version: 2 })],
+    ['an unknown version', () => text({ ...file(), version: 3 })],
+    ['a first-version file (its terms unsigned)', () => text({ ...file(), version: 1 })],
+    ['a file without its author’s signature', () => text({ ...file(), authorSign: undefined })],
     ['an unknown kind', () => text({ ...file(), kind: 'pay' })],
     ['an unknown field', () => text({ ...file(), extra: true })],
     ['a missing field', () => text({ ...file(), expiresAt: undefined })],
@@ -129,9 +139,9 @@ describe('offer and receipt files: every refusal', () => {
   });
 
   it.each([
-    ['a message that is not JSON', () => file({}, 'not json')],
-    ['a message that is not a contract', () => file({}, JSON.stringify({ channelId: 'x' }))],
-    ['a receipt without the settlement fields', () => file({ kind: 'close' })],
+    ['a message that is not JSON', () => file({}, { message: 'not json' })],
+    ['a message that is not a contract', () => file({}, { message: JSON.stringify({ channelId: 'x' }) })],
+    ['a receipt without the settlement fields', () => file({}, { kind: 'close' })],
     [
       'a payer key that does not parse',
       () => file({ fromPK: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n' }),
@@ -151,16 +161,17 @@ describe('offer and receipt files: every refusal', () => {
     [
       'a payer address that is not a spend address',
       () => {
-        const m = openMessage({ ...contract, fromAddress: commonAddressOf(payer.publicPem) });
-        return file({ fromSign: signMessage(m, payer.privateKey) }, m);
+        return file(
+          {},
+          { message: openMessage({ ...contract, fromAddress: commonAddressOf(payer.publicPem) }) },
+        );
       },
       /payer address is not a valid spend address/,
     ],
     [
       'a payee address that is a spend address',
       () => {
-        const m = openMessage({ ...contract, toAddress: contract.fromAddress });
-        return file({ fromSign: signMessage(m, payer.privateKey) }, m);
+        return file({}, { message: openMessage({ ...contract, toAddress: contract.fromAddress }) });
       },
       /payee address is not a valid income or common address/,
     ],
@@ -168,7 +179,7 @@ describe('offer and receipt files: every refusal', () => {
       'an inconsistent settlement',
       () => {
         const m = closeMessage(contract, { quantumCount: 2n, tokens: 1n, volume: 10n });
-        return file({ kind: 'close', fromSign: signMessage(m, payer.privateKey) }, m);
+        return file({}, { kind: 'close', message: m });
       },
       /settlement is inconsistent/,
     ],
@@ -183,8 +194,13 @@ describe('offer and receipt files: every refusal', () => {
       /payee’s signature does not verify/,
     ],
     ['no signature at all', () => file({ fromSign: null }), /carries no signature/],
-    ['an expired file', () => file({ expiresAt: NOW - 1 }), /expired/],
-    ['a file for another tracker', () => file({ tracker: { fingerprint: 'ffff:0000' } }), /another tracker/],
+    ['an expired file', () => file({}, { expiresAt: NOW - 1 }), /expired/],
+    ['a file for another tracker', () => file({}, { trackerFingerprint: 'ffff:0000' }), /another tracker/],
+    [
+      'a file whose expiry was edited',
+      () => file({ expiresAt: NOW + 86_400_000 }),
+      /dates and tracker does not verify/,
+    ],
   ])('lists %s as a problem and will not countersign it', (_what, f, problem) => {
     const r = review(f());
     expect(r.problems.join(' ')).toMatch(problem);
@@ -201,7 +217,7 @@ describe('offer and receipt files: every refusal', () => {
 
   it('does not check the tracker while offline (no fingerprint to compare)', () => {
     expect(
-      review(file({ tracker: { fingerprint: 'ffff:0000' } }), ctx({ trackerFingerprint: null })).problems,
+      review(file({}, { trackerFingerprint: 'ffff:0000' }), ctx({ trackerFingerprint: null })).problems,
     ).toEqual([]);
   });
 });
