@@ -9,6 +9,7 @@
  * spend address; prices 1100 / 900 per 2^20 bytes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { step } from '../helpers/step';
 import { join } from 'node:path';
 import { loadConfig } from '../../ledger/config';
 import { Ledger } from '../../ledger/engine/ledger';
@@ -118,139 +119,146 @@ describe('expiry with an injected clock: refusals, readable states, the job', ()
   });
   afterAll(() => t.close());
 
-  it('opens addresses and channels whose timeLocks follow the lifetimes exactly', async () => {
-    spend = await t.ok<AddressState>(4, A.pemPayload());
-    income = await t.ok<AddressState>(2, B.pemPayload());
-    expect([spend.timeLock, spend.lifetime]).toEqual([t0 + ADDRESS_MS, ADDRESS_MS]);
-    expect([income.timeLock, income.lifetime]).toEqual([t0 + ADDRESS_MS, ADDRESS_MS]);
-    t.now = t0 + MINUTE;
-    const p = await t.ok<{ timeLock: number; lifetime: number }>(8, twoSigned(A, B, paid()));
-    expect(p).toMatchObject({ timeLock: t0 + MINUTE + TRANSFER_MS, lifetime: TRANSFER_MS });
-    await t.ok(16, close(paid(), 3, '3000', 3 * Q));
-    for (const c of [late(), lateCommon()]) {
-      expect((await t.ok<{ timeLock: number }>(8, twoSigned(A, B, c))).timeLock).toBe(
-        t0 + MINUTE + TRANSFER_MS,
-      );
-    }
-    expect((await t.spend(spend.address)).limit).toEqual({ amount: '3000', quantumVolume: 9 * Q });
-  });
-
-  it('a channel is closable up to its timeLock inclusive; one millisecond later EXPIRED, nothing changed', async () => {
-    const timeLock = t0 + MINUTE + TRANSFER_MS;
-    t.now = timeLock;
-    // the job settles only what is past its timeLock (`timeLock < now`)
-    expect(await t.ledger.runExpiry()).toEqual({ channels: 0, addresses: 0 });
-    await t.ok(16, close(lateCommon(), 1, '500', Q));
-    expect(await t.channel('late-common')).toBe(4);
-    t.now = timeLock + 1;
-    expect(await t.refused(16, close(late(), 1, '1000', Q))).toBe('EXPIRED');
-  });
-
-  it('an expired channel stays open and reserved until the job; then it is settled at zero', async () => {
-    t.now = t0 + MINUTE + TRANSFER_MS + 1;
-    expect(await t.channel('late')).toBe(2);
-    expect((await t.spend(spend.address)).limit.amount).toBe('3500'); // 11000 − 3000 − 500 − 4000 reserved
-    expect(await t.ledger.runExpiry()).toEqual({ channels: 1, addresses: 0 });
-    const ch = t.db.channel('late')!;
-    expect([ch.status, ch.expired, JSON.parse(ch.settlement!)]).toEqual([
-      4,
-      1,
-      { quantumCount: '0', tokens: '0', volume: '0' },
-    ]);
-    const zero = t.db.txById(ch.close_tx_id!)!;
-    expect([zero.tx_type, zero.amount, zero.parent_tx_id, zero.timestamp]).toEqual([
-      16,
-      '0',
-      ch.open_tx_id,
-      t.now,
-    ]);
-    expect(await t.spend(spend.address)).toMatchObject({
-      current: { amount: '7500', quantumVolume: 4 * Q, volume: 4 * Q },
-      limit: { amount: '7500', quantumVolume: 4 * Q },
+  it('the whole story, step by step', async () => {
+    await step('opens addresses and channels whose timeLocks follow the lifetimes exactly', async () => {
+      spend = await t.ok<AddressState>(4, A.pemPayload());
+      income = await t.ok<AddressState>(2, B.pemPayload());
+      expect([spend.timeLock, spend.lifetime]).toEqual([t0 + ADDRESS_MS, ADDRESS_MS]);
+      expect([income.timeLock, income.lifetime]).toEqual([t0 + ADDRESS_MS, ADDRESS_MS]);
+      t.now = t0 + MINUTE;
+      const p = await t.ok<{ timeLock: number; lifetime: number }>(8, twoSigned(A, B, paid()));
+      expect(p).toMatchObject({ timeLock: t0 + MINUTE + TRANSFER_MS, lifetime: TRANSFER_MS });
+      await t.ok(16, close(paid(), 3, '3000', 3 * Q));
+      for (const c of [late(), lateCommon()]) {
+        expect((await t.ok<{ timeLock: number }>(8, twoSigned(A, B, c))).timeLock).toBe(
+          t0 + MINUTE + TRANSFER_MS,
+        );
+      }
+      expect((await t.spend(spend.address)).limit).toEqual({ amount: '3000', quantumVolume: 9 * Q });
     });
-    expect(await t.common(B)).toEqual({
-      own: { fact: '3500', plan: '0' },
-      foreign: { fact: '0', plan: '0' },
-      profit: '500',
-    });
-  });
-
-  it('a settled channel answers EXPIRED to every close, and an identical re-open is a no-op', async () => {
-    expect(await t.refused(16, close(late(), 1, '1000', Q))).toBe('EXPIRED');
-    expect(await t.refused(16, close(late(), 0, '0', 0))).toBe('EXPIRED');
-    const before = t.db.fingerprint();
-    await t.ok(8, twoSigned(A, B, late()));
-    expect(t.db.fingerprint()).toEqual(before);
-  });
-
-  it('a channel opened late lives only as long as its addresses', async () => {
-    t.now = t0 + ADDRESS_MS - MINUTE;
-    const capped = await t.ok<{ timeLock: number; lifetime: number }>(
-      8,
-      twoSigned(A, B, { ...paid(), channelId: 'capped', plannedQuantumCount: 1 }),
+    await step(
+      'a channel is closable up to its timeLock inclusive; one millisecond later EXPIRED, nothing changed',
+      async () => {
+        const timeLock = t0 + MINUTE + TRANSFER_MS;
+        t.now = timeLock;
+        // the job settles only what is past its timeLock (`timeLock < now`)
+        expect(await t.ledger.runExpiry()).toEqual({ channels: 0, addresses: 0 });
+        await t.ok(16, close(lateCommon(), 1, '500', Q));
+        expect(await t.channel('late-common')).toBe(4);
+        t.now = timeLock + 1;
+        expect(await t.refused(16, close(late(), 1, '1000', Q))).toBe('EXPIRED');
+      },
     );
-    expect(capped).toEqual({ pk: t.ledger.trackerPem, timeLock: t0 + ADDRESS_MS, lifetime: MINUTE });
-  });
-
-  it('after their timeLock the addresses refuse every change but stay readable', async () => {
-    t.now = t0 + ADDRESS_MS + 1;
-    const before = t.db.fingerprint();
-    expect(await t.code(64, A.json({ address: spend.address }))).toBe('EXPIRED');
-    expect(await t.code(32, B.json({ address: income.address }))).toBe('EXPIRED');
-    expect(
-      await t.code(8, twoSigned(A, B, { ...paid(), channelId: 'too-late', plannedQuantumCount: 1 })),
-    ).toBe('EXPIRED');
-    expect(t.db.fingerprint()).toEqual(before);
-    expect((await t.spend(spend.address)).current.amount).toBe('7500');
-    expect((await t.income(income.address)).limit.amount).toBe('4000'); // 3000 + 1000 still reserved
-  });
-
-  it('the job settles the last channel, closes both addresses and pays the income to the common address', async () => {
-    expect(await t.ledger.runExpiry()).toEqual({ channels: 1, addresses: 2 });
-    expect(await t.code(256, B.json({ address: spend.address }))).toBe('ADDRESS_CLOSED');
-    expect(await t.code(128, A.json({ address: income.address }))).toBe('ADDRESS_CLOSED');
-    expect(t.db.address(spend.address)).toMatchObject({
-      status: 2,
-      amount: '0',
-      reserved: '0',
-      open_channels: 0,
+    await step(
+      'an expired channel stays open and reserved until the job; then it is settled at zero',
+      async () => {
+        t.now = t0 + MINUTE + TRANSFER_MS + 1;
+        expect(await t.channel('late')).toBe(2);
+        expect((await t.spend(spend.address)).limit.amount).toBe('3500'); // 11000 − 3000 − 500 − 4000 reserved
+        expect(await t.ledger.runExpiry()).toEqual({ channels: 1, addresses: 0 });
+        const ch = t.db.channel('late')!;
+        expect([ch.status, ch.expired, JSON.parse(ch.settlement!)]).toEqual([
+          4,
+          1,
+          { quantumCount: '0', tokens: '0', volume: '0' },
+        ]);
+        const zero = t.db.txById(ch.close_tx_id!)!;
+        expect([zero.tx_type, zero.amount, zero.parent_tx_id, zero.timestamp]).toEqual([
+          16,
+          '0',
+          ch.open_tx_id,
+          t.now,
+        ]);
+        expect(await t.spend(spend.address)).toMatchObject({
+          current: { amount: '7500', quantumVolume: 4 * Q, volume: 4 * Q },
+          limit: { amount: '7500', quantumVolume: 4 * Q },
+        });
+        expect(await t.common(B)).toEqual({
+          own: { fact: '3500', plan: '0' },
+          foreign: { fact: '0', plan: '0' },
+          profit: '500',
+        });
+      },
+    );
+    await step(
+      'a settled channel answers EXPIRED to every close, and an identical re-open is a no-op',
+      async () => {
+        expect(await t.refused(16, close(late(), 1, '1000', Q))).toBe('EXPIRED');
+        expect(await t.refused(16, close(late(), 0, '0', 0))).toBe('EXPIRED');
+        const before = t.db.fingerprint();
+        await t.ok(8, twoSigned(A, B, late()));
+        expect(t.db.fingerprint()).toEqual(before);
+      },
+    );
+    await step('a channel opened late lives only as long as its addresses', async () => {
+      t.now = t0 + ADDRESS_MS - MINUTE;
+      const capped = await t.ok<{ timeLock: number; lifetime: number }>(
+        8,
+        twoSigned(A, B, { ...paid(), channelId: 'capped', plannedQuantumCount: 1 }),
+      );
+      expect(capped).toEqual({ pk: t.ledger.trackerPem, timeLock: t0 + ADDRESS_MS, lifetime: MINUTE });
     });
-    // 100000 − 11000 + 7500 back from the spend address; the income's 3000 went on to B's common address
-    expect(t.db.tracker().amount).toBe('96500');
-    expect(await t.common(B)).toEqual({
-      own: { fact: '3500', plan: '0' },
-      foreign: { fact: '0', plan: '0' },
-      profit: '3500',
+    await step('after their timeLock the addresses refuse every change but stay readable', async () => {
+      t.now = t0 + ADDRESS_MS + 1;
+      const before = t.db.fingerprint();
+      expect(await t.code(64, A.json({ address: spend.address }))).toBe('EXPIRED');
+      expect(await t.code(32, B.json({ address: income.address }))).toBe('EXPIRED');
+      expect(
+        await t.code(8, twoSigned(A, B, { ...paid(), channelId: 'too-late', plannedQuantumCount: 1 })),
+      ).toBe('EXPIRED');
+      expect(t.db.fingerprint()).toEqual(before);
+      expect((await t.spend(spend.address)).current.amount).toBe('7500');
+      expect((await t.income(income.address)).limit.amount).toBe('4000'); // 3000 + 1000 still reserved
     });
-    expect(t.db.totalBalance()).toBe(INITIAL);
-    expect(await t.ledger.runExpiry()).toEqual({ channels: 0, addresses: 0 });
-    expect(auditLedger(t.db, INITIAL, { verifySignatures: true })).toEqual([]);
-  });
-
-  it('writes the history of the expiry with the injected times', async () => {
-    const trackerAddress = commonAddressOf(t.ledger.trackerPem);
-    const ha = await t.history(A);
-    expect(ha.map((i) => [i.tx_type, i.contract_id, i.amount, i.timestamp - t0])).toEqual([
-      [4, '', 11000, 0],
-      [8, 'paid', 0, MINUTE],
-      [16, 'paid', 3000, MINUTE],
-      [8, 'late', 0, MINUTE],
-      [8, 'late-common', 0, MINUTE],
-      [16, 'late-common', 500, MINUTE + TRANSFER_MS],
-      [16, 'late', 0, MINUTE + TRANSFER_MS + 1],
-      [8, 'capped', 0, ADDRESS_MS - MINUTE],
-      [16, 'capped', 0, ADDRESS_MS + 1],
-      [32, '', 7500, ADDRESS_MS + 1],
-    ]);
-    const hb = await t.history(B);
-    const closeIncome = hb.find((i) => i.tx_type === 64)!;
-    const fin = hb.find((i) => i.tx_type === 128)!;
-    expect([closeIncome.from, closeIncome.to, closeIncome.amount]).toEqual([
-      income.address,
-      trackerAddress,
-      3000,
-    ]);
-    expect([fin.to, fin.amount, fin.parent_tx_id]).toEqual([B.commonAddress, 3000, closeIncome.tx_id]);
+    await step(
+      'the job settles the last channel, closes both addresses and pays the income to the common address',
+      async () => {
+        expect(await t.ledger.runExpiry()).toEqual({ channels: 1, addresses: 2 });
+        expect(await t.code(256, B.json({ address: spend.address }))).toBe('ADDRESS_CLOSED');
+        expect(await t.code(128, A.json({ address: income.address }))).toBe('ADDRESS_CLOSED');
+        expect(t.db.address(spend.address)).toMatchObject({
+          status: 2,
+          amount: '0',
+          reserved: '0',
+          open_channels: 0,
+        });
+        // 100000 − 11000 + 7500 back from the spend address; the income's 3000 went on to B's common address
+        expect(t.db.tracker().amount).toBe('96500');
+        expect(await t.common(B)).toEqual({
+          own: { fact: '3500', plan: '0' },
+          foreign: { fact: '0', plan: '0' },
+          profit: '3500',
+        });
+        expect(t.db.totalBalance()).toBe(INITIAL);
+        expect(await t.ledger.runExpiry()).toEqual({ channels: 0, addresses: 0 });
+        expect(auditLedger(t.db, INITIAL, { verifySignatures: true })).toEqual([]);
+      },
+    );
+    await step('writes the history of the expiry with the injected times', async () => {
+      const trackerAddress = commonAddressOf(t.ledger.trackerPem);
+      const ha = await t.history(A);
+      expect(ha.map((i) => [i.tx_type, i.contract_id, i.amount, i.timestamp - t0])).toEqual([
+        [4, '', 11000, 0],
+        [8, 'paid', 0, MINUTE],
+        [16, 'paid', 3000, MINUTE],
+        [8, 'late', 0, MINUTE],
+        [8, 'late-common', 0, MINUTE],
+        [16, 'late-common', 500, MINUTE + TRANSFER_MS],
+        [16, 'late', 0, MINUTE + TRANSFER_MS + 1],
+        [8, 'capped', 0, ADDRESS_MS - MINUTE],
+        [16, 'capped', 0, ADDRESS_MS + 1],
+        [32, '', 7500, ADDRESS_MS + 1],
+      ]);
+      const hb = await t.history(B);
+      const closeIncome = hb.find((i) => i.tx_type === 64)!;
+      const fin = hb.find((i) => i.tx_type === 128)!;
+      expect([closeIncome.from, closeIncome.to, closeIncome.amount]).toEqual([
+        income.address,
+        trackerAddress,
+        3000,
+      ]);
+      expect([fin.to, fin.amount, fin.parent_tx_id]).toEqual([B.commonAddress, 3000, closeIncome.tx_id]);
+    });
   });
 });
 
