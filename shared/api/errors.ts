@@ -36,6 +36,10 @@ export const APP_ERROR_CODES = [
   'KEY_RECORD_DAMAGED',
   'PASSPHRASE_REQUIRED',
   'DUPLICATE_IDENTITY',
+  'DUPLICATE_NAME',
+  /** An import given a public key, or an RSA key shorter than 2048 bits. */
+  'NOT_PRIVATE_KEY',
+  'KEY_TOO_SHORT',
   'IDENTITY_NOT_FOUND',
   'PROFILE_NOT_FOUND',
   'NO_TRACKER',

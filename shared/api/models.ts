@@ -151,6 +151,7 @@ export type HistoryItem = z.infer<typeof historyItem>;
 export const historyFilter = z.object({
   types: z.array(z.number().int()).max(8).optional(),
   address: z.string().max(128).optional(),
+  /** The channel id or its beginning (lists show ids cut). */
   channelId: z.string().max(128).optional(),
   fromTime: z.number().optional(),
   toTime: z.number().optional(),

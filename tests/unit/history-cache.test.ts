@@ -117,7 +117,7 @@ function dataset(count: number, seed = 1): CachedItem[] {
 function matches(i: CachedItem, f: HistoryFilter): boolean {
   if (f.types?.length && !f.types.includes(i.txType)) return false;
   if (f.address && i.from !== f.address && i.to !== f.address) return false;
-  if (f.channelId && i.contractId !== f.channelId) return false;
+  if (f.channelId && !i.contractId.startsWith(f.channelId)) return false;
   if (f.fromTime !== undefined && i.timestamp < f.fromTime) return false;
   if (f.toTime !== undefined && i.timestamp > f.toTime) return false;
   if (f.search) {
@@ -254,6 +254,26 @@ describe('HistoryCache', () => {
     const found = cache.transactions.query('s', { filter: { search: someId }, limit: 1000 }).items;
     expect(found.map((i) => i.txId)).toContain(someId);
     expect(found.every((i) => i.txId === someId || i.parentTxId === someId)).toBe(true);
+  });
+
+  it('defect 11: the channel filter takes the beginning of an id, exactly (case, % and _ literal)', () => {
+    const ids = ['chan-AbC-123456', 'chan-AbC-999', 'chan-abc-777', 'promo%2025', 'a_b'];
+    cache.insertItems(
+      's',
+      ids.map((c, i) => makeItem({ txId: `tx${i}`, timestamp: BASE + i, txType: 16, contractId: c })),
+    );
+    const byChannel = (channelId: string) =>
+      cache
+        .query('s', { filter: { channelId } })
+        .items.map((i) => i.contractId)
+        .sort();
+    expect(byChannel('chan-AbC')).toEqual(['chan-AbC-123456', 'chan-AbC-999']);
+    expect(byChannel('chan-AbC-123456')).toEqual(['chan-AbC-123456']);
+    expect(byChannel('chan-a')).toEqual(['chan-abc-777']);
+    expect(byChannel('promo%')).toEqual(['promo%2025']);
+    expect(byChannel('a_')).toEqual(['a_b']);
+    expect(byChannel('b')).toEqual([]);
+    expect(cache.query('s', { filter: { channelId: 'chan-AbC' } }).total).toBe(2);
   });
 
   it('search treats %, _ and \\ literally', () => {

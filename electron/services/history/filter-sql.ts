@@ -82,8 +82,9 @@ export function filterSql(filter: HistoryFilter): FilterSql {
     params.push(...types);
   }
   if (filter.channelId !== undefined && filter.channelId !== '') {
-    parts.push(`contract_id = ? AND contract_id <> ''`);
-    params.push(filter.channelId);
+    // A prefix, exact and case-sensitive (ids are shown cut): an index range, then the check.
+    parts.push(`contract_id >= ? AND substr(contract_id, 1, ?) = ?`);
+    params.push(filter.channelId, filter.channelId.length, filter.channelId);
   }
   if (filter.fromTime !== undefined) {
     parts.push('timestamp >= ?');

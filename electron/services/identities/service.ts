@@ -119,11 +119,22 @@ export class Identities {
     return key;
   }
 
+  /** Names tell identities apart in every list and dialog: no two alike (case and spaces aside). */
+  private checkNameFree(name: string, exceptId?: string): void {
+    const wanted = name.trim().toLocaleLowerCase();
+    const taken = this.settings
+      .identities()
+      .find((r) => r.id !== exceptId && r.name.trim().toLocaleLowerCase() === wanted);
+    if (taken) throw new AppError('DUPLICATE_NAME', `an identity is already named “${taken.name}”`);
+  }
+
   private add(name: string, privatePem: string, passphrase: string | undefined): IdentityInfo {
+    this.checkNameFree(name);
     const key = parsePrivateKey(privatePem);
     const publicPem = publicPemOf(key);
-    const bits = parsePublicKey(publicPem).key.asymmetricKeyDetails?.modulusLength ?? 0;
-    if (bits < 2048) throw new AppError('BAD_KEY', 'the key must be RSA of at least 2048 bits');
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < 2048)
+      throw new AppError('KEY_TOO_SHORT', `the key has ${bits} bits; at least 2048 are needed`);
     const der = parsePublicKey(publicPem).der;
     const dup = this.settings.identities().find((r) => parsePublicKey(r.publicPem).der.equals(der));
     if (dup) throw new AppError('DUPLICATE_IDENTITY', `this key is already the identity “${dup.name}”`);
@@ -148,6 +159,8 @@ export class Identities {
 
   import(name: string, pem: string, pemPassphrase?: string, passphrase?: string): IdentityInfo {
     if (!pem.includes('PRIVATE KEY-----')) {
+      if (/-----BEGIN (RSA )?PUBLIC KEY-----/.test(pem))
+        throw new AppError('NOT_PRIVATE_KEY', 'this is a public key; the identity needs its private key');
       throw new AppError('BAD_KEY', 'the file holds no private key (expected a PKCS#8 PEM)');
     }
     const key = parsePrivateKey(pem, pemPassphrase || undefined);
@@ -240,6 +253,7 @@ export class Identities {
 
   rename(id: string, name: string): IdentityInfo {
     this.record(id);
+    this.checkNameFree(name, id);
     this.save((list) => list.map((r) => (r.id === id ? { ...r, name: name.trim() } : r)));
     return this.info(this.record(id));
   }
