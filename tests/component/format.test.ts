@@ -13,8 +13,11 @@ import {
   formatCountdown,
   formatMoney,
   formatQuantum,
+  formatInteger,
   formatTp,
   groupDigits,
+  parseVolume,
+  pluralOf,
   parseDateInput,
   quantaBytes,
   ratio,
@@ -23,7 +26,7 @@ import {
   shortFingerprint,
   teleports,
 } from '../../renderer/src/format';
-import { describeError } from '../../renderer/src/util/errors';
+import { connectionError, describeError, explainError } from '../../renderer/src/util/errors';
 
 describe('amounts', () => {
   it('groups atoms and formats teleports without floats', () => {
@@ -66,13 +69,13 @@ describe('amounts', () => {
 describe('bytes', () => {
   it('formats binary units, truncating rather than rounding up', () => {
     expect(formatBytes('0')).toBe('0 B');
-    expect(formatBytes('1023')).toBe('1023 B');
+    expect(formatBytes('1023')).toBe('1,023 B');
     expect(formatBytes('1024')).toBe('1 KiB');
     expect(formatBytes('1536')).toBe('1.5 KiB');
     expect(formatBytes(String(1024 * 1024))).toBe('1 MiB');
     expect(formatBytes(String(5 * 1024 * 1024 * 1024))).toBe('5 GiB');
-    expect(formatBytes(String(1024 * 1024 - 1))).toBe('1023.99 KiB');
-    expect(formatBytes('1048575', 0)).toBe('1023 KiB');
+    expect(formatBytes(String(1024 * 1024 - 1))).toBe('1,023.99 KiB');
+    expect(formatBytes('1048575', 0)).toBe('1,023 KiB');
   });
 
   it('is exact for huge volumes', () => {
@@ -175,21 +178,86 @@ describe('validation', () => {
 describe('error descriptions', () => {
   const dict: Record<string, string> = {
     'errors.NOT_OWNER': 'This address belongs to another key.',
+    'errors.WRONG_PASSPHRASE': 'The passphrase is wrong.',
     'errors.UNKNOWN': 'Something went wrong.',
+    'status.errors.refused': 'Nothing answers at the tracker address.',
   };
   const t = (k: string) => dict[k] ?? k;
   const te = (k: string) => k in dict;
 
-  it('maps known codes to sentences and keeps the detail', () => {
+  it('defect 3: one plain sentence per code, the service wording kept apart as the detail', () => {
     const e = Object.assign(new Error('spend address owned by another key'), { code: 'NOT_OWNER' });
-    expect(describeError(e, t, te)).toBe(
-      'This address belongs to another key. (spend address owned by another key)',
-    );
+    expect(describeError(e, t, te)).toBe('This address belongs to another key.');
+    expect(explainError(e, t, te)).toEqual({
+      code: 'NOT_OWNER',
+      sentence: 'This address belongs to another key.',
+      detail: 'spend address owned by another key',
+    });
+    // The same words twice are said once: no "(the passphrase is wrong)" after the sentence.
+    const wrong = Object.assign(new Error('the passphrase is wrong'), { code: 'WRONG_PASSPHRASE' });
+    expect(explainError(wrong, t, te)).toEqual({
+      code: 'WRONG_PASSPHRASE',
+      sentence: 'The passphrase is wrong.',
+      detail: null,
+    });
   });
 
-  it('falls back to the message for unknown codes', () => {
-    const e = Object.assign(new Error('plain words'), { code: 'SOMETHING_NEW' });
-    expect(describeError(e, t, te)).toBe('plain words');
-    expect(describeError('oops', t, te)).toBe('Something went wrong. (oops)');
+  it('defect 3: an unknown code gets the generic sentence, its message only as the detail', () => {
+    const e = Object.assign(new Error('files[0].message: Invalid input: expected string'), {
+      code: 'SOMETHING_NEW',
+    });
+    expect(explainError(e, t, te)).toMatchObject({
+      sentence: 'Something went wrong.',
+      detail: 'files[0].message: Invalid input: expected string',
+    });
+    expect(describeError('oops', t, te)).toBe('Something went wrong.');
+  });
+
+  it('reads the connection status error and words a refused address', () => {
+    const c = connectionError('CONNECTION_LOST: connect ECONNREFUSED 127.0.0.1:8787')!;
+    expect(c.code).toBe('CONNECTION_LOST');
+    expect(explainError(c, t, te, c.keys)).toEqual({
+      code: 'CONNECTION_LOST',
+      sentence: 'Nothing answers at the tracker address.',
+      detail: 'connect ECONNREFUSED 127.0.0.1:8787',
+    });
+    expect(connectionError(null)).toBeNull();
+  });
+});
+
+describe('locale-aware numbers', () => {
+  it('defect 5: one formatter: Russian groups with a space and writes a decimal comma, exactly', () => {
+    const nbsp = /\u00a0|\u202f/g;
+    expect(groupDigits('11000', 'ru').replace(nbsp, ' ')).toBe('11 000');
+    expect(groupDigits('18446744073709551615', 'ru').replace(nbsp, ' ')).toBe('18 446 744 073 709 551 615');
+    expect(teleports('123456789', 'ru').replace(nbsp, ' ')).toBe('12 345,6789');
+    expect(teleports('-15000', 'ru')).toBe('-1,5');
+    expect(formatTp('11000', 'en')).toBe('1.1 TP');
+    expect(formatBytes(2621440n, 2, 'ru', (u) => ({ MiB: 'МиБ' })[u as 'MiB'] ?? u)).toBe('2,5 МиБ');
+    expect(formatInteger(1234567, 'en')).toBe('1,234,567');
+  });
+
+  it('defect 5: unit words follow the plural rules of the language', () => {
+    expect(['1', '2', '5', '21', '1001', '11000'].map((n) => pluralOf(n, 'ru'))).toEqual([
+      'one',
+      'few',
+      'many',
+      'one',
+      'one',
+      'many',
+    ]);
+    expect(formatAtoms('1')).toBe('1 atom');
+    expect(formatAtoms('11000')).toBe('11,000 atoms');
+  });
+
+  it('defect 6: parses a decimal volume in a binary unit exactly', () => {
+    expect(parseVolume('2.5', 20)).toEqual({ bytes: 2621440n });
+    expect(parseVolume('2,5', 20)).toEqual({ bytes: 2621440n });
+    expect(parseVolume('2560', 10)).toEqual({ bytes: 2621440n });
+    expect(parseVolume('0.5', 0)).toEqual({ problem: 'validation.wholeBytes' });
+    expect(parseVolume('0.0009765625', 10)).toEqual({ bytes: 1n });
+    expect(parseVolume('1e3', 0)).toEqual({ problem: 'validation.volume' });
+    expect(parseVolume('', 0)).toEqual({ problem: 'validation.required' });
+    expect(parseVolume('16', 60)).toEqual({ problem: 'validation.tooLarge' });
   });
 });

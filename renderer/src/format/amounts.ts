@@ -1,40 +1,35 @@
 /** Money formatting for the UI. Atoms are uint64 decimal strings: bigint only, never floats. */
-import { ATOMS_PER_TELEPORT, formatTeleports, parseTeleports } from '../../../shared/protocol/amounts';
+import { ATOMS_PER_TELEPORT, parseTeleports } from '../../../shared/protocol/amounts';
+import { formatFixed, formatInteger, pluralOf, toBig, type Integer } from './numbers';
 
 export type Atoms = string | bigint;
+export { toBig };
 
-export function toBig(v: Atoms | number): bigint {
-  if (typeof v === 'bigint') return v;
-  if (typeof v === 'number') return BigInt(Math.trunc(v));
-  return /^-?\d+$/.test(v) ? BigInt(v) : 0n;
+/** Groups the digits of an integer the way the language does: 11000 → "11,000" (en), "11 000" (ru). */
+export function groupDigits(v: Integer, locale = 'en'): string {
+  return formatInteger(v, locale);
 }
 
-/** Groups the digits of an integer: 11000 → "11,000", -1234567 → "-1,234,567". */
-export function groupDigits(v: Atoms | number, separator = ','): string {
-  const s = toBig(v).toString();
-  const neg = s.startsWith('-');
-  const digits = neg ? s.slice(1) : s;
-  const grouped = digits.replace(/\B(?=(\d{3})+(?!\d))/g, separator);
-  return neg ? `-${grouped}` : grouped;
-}
-
-/** Atoms as teleports with grouped whole part: 11000 → "1.1", 123456789 → "12,345.6789". */
-export function teleports(v: Atoms): string {
-  const s = formatTeleports(toBig(v));
-  const neg = s.startsWith('-');
-  const body = neg ? s.slice(1) : s;
-  const [whole = '0', frac] = body.split('.');
-  return `${neg ? '-' : ''}${groupDigits(whole)}${frac ? '.' + frac : ''}`;
+/** Atoms as teleports, exact: 11000 → "1.1", 123456789 → "12,345.6789" (en), "12 345,6789" (ru). */
+export function teleports(v: Atoms, locale = 'en'): string {
+  const n = toBig(v);
+  const abs = n < 0n ? -n : n;
+  const frac = (abs % ATOMS_PER_TELEPORT).toString().padStart(4, '0').replace(/0+$/, '');
+  return formatFixed(abs / ATOMS_PER_TELEPORT, frac, locale, n < 0n);
 }
 
 /** "1.1 TP" */
-export function formatTp(v: Atoms): string {
-  return `${teleports(v)} TP`;
+export function formatTp(v: Atoms, locale = 'en', symbol = 'TP'): string {
+  return `${teleports(v, locale)} ${symbol}`;
 }
 
+/** The unit word for a count: English "atom"/"atoms"; the UI passes its translated words. */
+export type UnitWord = (count: bigint) => string;
+export const ENGLISH_ATOMS: UnitWord = (n) => (pluralOf(n, 'en') === 'one' ? 'atom' : 'atoms');
+
 /** "11,000 atoms" */
-export function formatAtoms(v: Atoms): string {
-  return `${groupDigits(v)} atoms`;
+export function formatAtoms(v: Atoms, locale = 'en', word: UnitWord = ENGLISH_ATOMS): string {
+  return `${groupDigits(v, locale)} ${word(toBig(v))}`;
 }
 
 /** "1.1 TP (11,000 atoms)" */

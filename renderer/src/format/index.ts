@@ -1,3 +1,4 @@
+export * from './numbers';
 export * from './amounts';
 export * from './bytes';
 export * from './time';

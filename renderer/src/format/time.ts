@@ -37,6 +37,19 @@ export function ageParts(ms: number): { n: number; unit: AgeUnit } {
   return { n: Math.floor(h / 24), unit: 'd' };
 }
 
+export type DurationUnit = 's' | 'm' | 'h' | 'd';
+
+/** A span of time as a count and unit, rounded to the nearest: 1_800_000 → {n: 30, unit: 'm'}. */
+export function durationParts(ms: number): { n: number; unit: DurationUnit } {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 90) return { n: s, unit: 's' };
+  const m = Math.round(s / 60);
+  if (m < 90) return { n: m, unit: 'm' };
+  const h = Math.round(m / 60);
+  if (h < 48) return { n: h, unit: 'h' };
+  return { n: Math.round(h / 24), unit: 'd' };
+}
+
 /** "2025-01-31 14:05:09" in local time. */
 export function formatDateTime(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
@@ -58,6 +71,8 @@ export function parseDateInput(s: string, endOfDay = false): number | undefined 
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
   if (!m) return undefined;
   const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  // 2025-02-31 is no date (Date would roll it over to March).
+  if (d.getMonth() !== Number(m[2]) - 1 || d.getDate() !== Number(m[3])) return undefined;
   if (endOfDay) d.setHours(23, 59, 59, 999);
   return d.getTime();
 }

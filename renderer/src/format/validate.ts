@@ -2,9 +2,12 @@
 
 export type Problem = string | null;
 
-export function checkName(v: string): Problem {
+/** A name; `taken` lists the names already in use (compared without case and outer spaces). */
+export function checkName(v: string, taken: readonly string[] = []): Problem {
   if (!v.trim()) return 'validation.nameRequired';
   if (v.trim().length > 100) return 'validation.nameTooLong';
+  const wanted = v.trim().toLocaleLowerCase();
+  if (taken.some((n) => n.trim().toLocaleLowerCase() === wanted)) return 'validation.nameTaken';
   return null;
 }
 
@@ -58,14 +61,22 @@ export function checkPem(v: string): Problem {
   return null;
 }
 
+/** The private key of an identity: a public key pasted here is named as such. */
+export function checkPrivatePem(v: string): Problem {
+  const p = checkPem(v);
+  if (p) return p;
+  if (/-----BEGIN (RSA )?PUBLIC KEY-----/.test(v)) return 'validation.notPrivatePem';
+  return /PRIVATE KEY-----/.test(v) ? null : 'validation.privatePem';
+}
+
 export function checkPublicPem(v: string): Problem {
   const p = checkPem(v);
   if (p) return p;
   return /-----BEGIN PUBLIC KEY-----/.test(v) ? null : 'validation.publicPem';
 }
 
-export function checkMinutes(v: string, max: number): Problem {
-  const s = v.trim();
+export function checkMinutes(v: string | number, max: number): Problem {
+  const s = String(v).trim();
   if (!/^\d+$/.test(s)) return 'validation.decimal';
   return Number(s) <= max ? null : 'validation.tooLarge';
 }

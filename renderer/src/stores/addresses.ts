@@ -1,12 +1,21 @@
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
 import type { AddressView, CommonStateView } from '../../../shared/api/models';
+import { TxType } from '../../../shared/protocol/commands';
 import { transport } from './transport';
 import { useSessionStore } from './session';
 
 /** An address is live while the tracker says open and its timeLock is still ahead. */
 export function isLive(a: AddressView, now: number): boolean {
   return a.status === 'open' && a.timeLock > now;
+}
+
+/**
+ * closed: the owner closed it before its time lock; expired: it reached its time lock (the
+ * tracker's expiry job closes it then, which the app first learns as "closed").
+ */
+export function addressEnd(a: AddressView): 'closed' | 'expired' {
+  return a.status === 'closed' && a.closedAt !== null && a.closedAt < a.timeLock ? 'closed' : 'expired';
 }
 
 /** Splits addresses into live cards (spend first, soonest expiry first) and the closed section (newest first). */
@@ -18,6 +27,12 @@ export function splitAddresses(list: readonly AddressView[], now: number) {
     .filter((a) => !isLive(a, now))
     .sort((a, b) => (b.closedAt ?? b.timeLock) - (a.closedAt ?? a.timeLock));
   return { live, closed };
+}
+
+/** What the tracker gave a new address of a kind: funded atoms and lifetime. */
+export interface OpenTerms {
+  amount: string;
+  lifetimeMs: number;
 }
 
 function upsert(list: AddressView[], a: AddressView): AddressView[] {
@@ -113,6 +128,31 @@ export const useAddressesStore = defineStore('addresses', () => {
     }
   }
 
+  /**
+   * The terms of the last address of this kind the tracker opened for this identity: its open
+   * transaction (amount, timelock − timestamp) from the synced history, else the newest cached
+   * address's lifetime. Null when nothing is known yet.
+   */
+  async function lastOpenTerms(kind: 'spend' | 'income'): Promise<OpenTerms | null> {
+    const id = session.activeIdentityId;
+    if (!id) return null;
+    const page = await transport()
+      .invoke('history.query', {
+        identityId: id,
+        filter: { types: [kind === 'spend' ? TxType.OPEN_SPEND : TxType.OPEN_INCOME] },
+        limit: 1,
+      })
+      .catch(() => null);
+    const tx = page?.items[0];
+    if (tx && tx.timelock > tx.timestamp)
+      return { amount: tx.amount, lifetimeMs: tx.timelock - tx.timestamp };
+    const newest = list.value
+      .filter((a) => a.kind === kind && a.openedAt !== null)
+      .sort((a, b) => (b.openedAt ?? 0) - (a.openedAt ?? 0))[0];
+    if (!newest || kind === 'spend') return null;
+    return { amount: '0', lifetimeMs: newest.timeLock - (newest.openedAt ?? newest.timeLock) };
+  }
+
   /** Another local identity's addresses (from the cache), e.g. to pick a payee's income address. */
   function listFor(otherIdentityId: string): Promise<AddressView[]> {
     if (otherIdentityId === session.activeIdentityId) return Promise.resolve(list.value);
@@ -165,6 +205,7 @@ export const useAddressesStore = defineStore('addresses', () => {
     open,
     close,
     listFor,
+    lastOpenTerms,
     clear,
     bindEvents,
   };

@@ -19,6 +19,27 @@ function upsert(list: ChannelView[], c: ChannelView): ChannelView[] {
   return copy;
 }
 
+/** A channel past its time lock is expired even before the tracker's expiry job closes it. */
+export function channelState(c: ChannelView, now: number): ChannelView['state'] {
+  return c.state === 'open' && c.timeLock <= now ? 'expired' : c.state;
+}
+
+/**
+ * Atoms the common card's "Planned" still counts for channels paying this identity that expired
+ * without a close: they will never be paid (the tracker settles them at zero).
+ */
+export function expiredReservations(list: readonly ChannelView[], now: number): bigint {
+  return list
+    .filter(
+      (c) =>
+        (c.role === 'payee' || c.role === 'both') &&
+        c.closedAt === null &&
+        (c.state === 'open' || c.state === 'expired') &&
+        c.timeLock <= now,
+    )
+    .reduce((sum, c) => sum + BigInt(c.reservation), 0n);
+}
+
 /** Open channels first (soonest expiry first), then the rest newest first. */
 export function sortChannels(list: readonly ChannelView[]): ChannelView[] {
   return list.slice().sort((a, b) => {

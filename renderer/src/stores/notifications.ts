@@ -11,11 +11,28 @@ export interface Toast {
   key: string;
   params: Record<string, string | number>;
   text: string;
+  /** The service's wording behind a "details" disclosure (errors). */
+  detail: string | null;
   at: number;
+  /** How many times this same message came in a row (merged into one toast). */
+  count: number;
 }
 
 export const TOAST_TTL: Record<Toast['level'], number | null> = { info: 6000, warning: 12000, error: null };
-const MAX_TOASTS = 6;
+/** At most this many toasts at once: the oldest make room (they never cover a whole table). */
+export const MAX_TOASTS = 3;
+
+type NewToast = Omit<Toast, 'id' | 'at' | 'count' | 'detail'> & { at?: number; detail?: string | null };
+
+function sameMessage(a: Toast, b: NewToast): boolean {
+  return (
+    a.level === b.level &&
+    a.key === b.key &&
+    a.text === b.text &&
+    (a.detail ?? null) === (b.detail ?? null) &&
+    JSON.stringify(a.params) === JSON.stringify(b.params)
+  );
+}
 
 export const useNotificationsStore = defineStore('notifications', () => {
   const session = useSessionStore();
@@ -23,22 +40,37 @@ export const useNotificationsStore = defineStore('notifications', () => {
   let seq = 0;
   const timers = new Map<number, ReturnType<typeof setTimeout>>();
 
-  function push(n: Omit<Toast, 'id' | 'at'> & { at?: number }): number {
-    const id = ++seq;
-    const toast: Toast = { ...n, id, at: n.at ?? Date.now() };
-    const list = [...toasts.value, toast];
-    while (list.length > MAX_TOASTS) {
-      const dropped = list.shift();
-      if (dropped) clearTimer(dropped.id);
-    }
-    toasts.value = list;
+  function arm(toast: Toast): void {
+    clearTimer(toast.id);
     const ttl = TOAST_TTL[toast.level];
     if (ttl !== null)
       timers.set(
-        id,
-        setTimeout(() => dismiss(id), ttl),
+        toast.id,
+        setTimeout(() => dismiss(toast.id), ttl),
       );
-    return id;
+  }
+
+  /** Shows a message; the same message again only counts up (and stays longer) on its toast. */
+  function push(n: NewToast): number {
+    const at = n.at ?? Date.now();
+    const repeat = toasts.value.find((t) => sameMessage(t, n));
+    if (repeat) {
+      const merged: Toast = { ...repeat, at, count: repeat.count + 1 };
+      toasts.value = [...toasts.value.filter((t) => t.id !== repeat.id), merged];
+      arm(merged);
+      return merged.id;
+    }
+    const toast: Toast = { ...n, detail: n.detail ?? null, id: ++seq, at, count: 1 };
+    const list = [...toasts.value, toast];
+    while (list.length > MAX_TOASTS) {
+      // Make room with the oldest passing message; an error waits for its dismissal unless all are errors.
+      const i = list.findIndex((t) => t.level !== 'error');
+      const [dropped] = list.splice(i >= 0 && i < list.length - 1 ? i : 0, 1);
+      if (dropped) clearTimer(dropped.id);
+    }
+    toasts.value = list;
+    arm(toast);
+    return toast.id;
   }
 
   function clearTimer(id: number): void {
@@ -53,7 +85,7 @@ export const useNotificationsStore = defineStore('notifications', () => {
   }
 
   function clear(): void {
-    for (const id of timers.keys()) clearTimer(id);
+    for (const id of [...timers.keys()]) clearTimer(id);
     toasts.value = [];
   }
 
@@ -61,8 +93,8 @@ export const useNotificationsStore = defineStore('notifications', () => {
     return push({ level: 'info', key, params, text });
   }
 
-  function error(text: string): number {
-    return push({ level: 'error', key: '', params: {}, text });
+  function error(text: string, detail: string | null = null): number {
+    return push({ level: 'error', key: '', params: {}, text, detail });
   }
 
   function bindEvents(): () => void {

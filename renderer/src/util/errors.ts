@@ -1,4 +1,7 @@
-/** Turns an error from `invoke` into words for the user: a translated sentence per code, else the message. */
+/**
+ * Turns an error from `invoke` into words for the user: one plain translated sentence per code, and
+ * the developer's detail (the main process's message) kept apart, for a "details" disclosure.
+ */
 
 export interface CodedError {
   code: string;
@@ -18,13 +21,51 @@ export function toCoded(e: unknown): CodedError {
 type Translate = (key: string, params?: Record<string, unknown>) => string;
 type Has = (key: string) => boolean;
 
-/** "You do not own this address. (NOT_OWNER: spend address belongs to another key)". */
-export function describeError(e: unknown, t: Translate, te: Has): string {
+export interface ExplainedError {
+  code: string;
+  /** One plain sentence in the UI language. */
+  sentence: string;
+  /** What the service said, when it adds anything to the sentence; null otherwise. */
+  detail: string | null;
+}
+
+/** Letters and digits only, lower case: "The passphrase is wrong." ~ "the passphrase is wrong". */
+function gist(s: string): string {
+  return s
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+}
+
+/**
+ * The sentence of an error's code (`errors.<CODE>`, or the first of `keys` that exists) and its
+ * detail. A code the UI does not know gets the generic sentence; its message becomes the detail.
+ */
+export function explainError(e: unknown, t: Translate, te: Has, keys: string[] = []): ExplainedError {
   const { code, message } = toCoded(e);
-  const key = `errors.${code}`;
-  if (te(key)) {
-    const sentence = t(key);
-    return message && message !== sentence ? `${sentence} (${message})` : sentence;
-  }
-  return message || t('errors.UNKNOWN');
+  const key = [...keys, `errors.${code}`].find((k) => te(k)) ?? 'errors.UNKNOWN';
+  const sentence = t(key);
+  const detail = message.trim() && gist(message) !== gist(sentence) ? message.trim() : null;
+  return { code, sentence, detail };
+}
+
+/** The sentence alone: "This address belongs to another key." */
+export function describeError(e: unknown, t: Translate, te: Has): string {
+  return explainError(e, t, te).sentence;
+}
+
+/**
+ * The connection status carries its last error as "CODE: message" (electron/services/app/connection.ts).
+ * A refused or unresolvable address gets a sentence of its own: those are what a user can act on.
+ */
+export function connectionError(text: string | null): (CodedError & { keys: string[] }) | null {
+  if (!text) return null;
+  const m = /^([A-Z][A-Z0-9_]*): ([\s\S]*)$/.exec(text);
+  const code = m ? m[1]! : 'UNKNOWN';
+  const message = m ? m[2]! : text;
+  const keys = [`status.errors.${code}`];
+  if (/ECONNREFUSED/.test(message)) keys.unshift('status.errors.refused');
+  else if (/ENOTFOUND|EAI_AGAIN/.test(message)) keys.unshift('status.errors.notFound');
+  else if (/ETIMEDOUT|timed? ?out/i.test(message)) keys.unshift('status.errors.timeout');
+  return { code, message, keys };
 }
