@@ -204,6 +204,20 @@ export const settings = z.object({
 });
 export type Settings = z.infer<typeof settings>;
 
+/**
+ * Why a draft, a close or a file cannot go ahead. `code` is an i18n key (problems.<code>) whose
+ * numbers come in `params` (suffix Atoms: an amount, Power: a quantum size, Count: a count, At: a
+ * time) so the renderer formats them in the UI language; `field` names the form field it is about;
+ * `text` is the English sentence, for logs and error messages.
+ */
+export const problem = z.object({
+  code: z.string(),
+  params: z.record(z.string(), z.union([z.string(), z.number()])),
+  field: z.enum(['spend', 'to', 'price', 'planned', 'volume']).nullable(),
+  text: z.string(),
+});
+export type Problem = z.infer<typeof problem>;
+
 export const channelDraft = z.object({
   channelId: z.string().max(128).optional(),
   fromAddress: z.string().max(128),
@@ -217,8 +231,8 @@ export type ChannelDraft = z.infer<typeof channelDraft>;
 export const channelPreview = z.object({
   reservation: decimal,
   plannedBytes: decimal,
-  /** Human problems with the draft (limit, price bounds, addresses); empty when it can be submitted. */
-  problems: z.array(z.string()),
+  /** Problems with the draft (limit, price bounds, addresses); empty when it can be submitted. */
+  problems: z.array(problem),
 });
 export type ChannelPreview = z.infer<typeof channelPreview>;
 
@@ -226,7 +240,7 @@ export const closePreview = z.object({
   quantumCount: decimal,
   tokens: decimal,
   volume: decimal,
-  problems: z.array(z.string()),
+  problems: z.array(problem),
 });
 export type ClosePreview = z.infer<typeof closePreview>;
 
@@ -253,7 +267,7 @@ export const fileReview = z.object({
   complete: z.boolean(),
   createdAt: z.number(),
   expiresAt: z.number(),
-  problems: z.array(z.string()),
+  problems: z.array(problem),
 });
 export type FileReview = z.infer<typeof fileReview>;
 

@@ -78,6 +78,74 @@ describe('new channel dialog', () => {
     expect(api.callsOf('channels.preview').length).toBeGreaterThanOrEqual(2);
     w.unmount();
   });
+
+  it('defect 4: a mistyped payee address is said to have a wrong checksum, next to the field', async () => {
+    aliceAndBob();
+    api.handle('channels.preview', () => ({
+      reservation: '1100',
+      plannedBytes: '1048576',
+      problems: [
+        {
+          code: 'payeeChecksum',
+          params: {},
+          field: 'to',
+          text: 'the payee address has a wrong checksum: it was mistyped',
+        },
+      ],
+    }));
+    const w = mountIn(NewChannelDialog, { props: { open: true } });
+    await settle();
+    must<HTMLInputElement>('new-channel-remote').click();
+    await settle();
+    typeInto(
+      must<HTMLTextAreaElement>('new-channel-pem'),
+      '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----',
+    );
+    typeInto(
+      must<HTMLInputElement>('new-channel-remote-to'),
+      '0x0d1234ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl==',
+    );
+    await settle();
+    const message = must('new-channel-remote-to-error');
+    expect(message.textContent).toContain('checksum of this address is wrong');
+    // Beside its field, and the field says it is invalid and points at the message.
+    expect(message.parentElement!.contains(must('new-channel-remote-to'))).toBe(true);
+    expect(must('new-channel-remote-to').getAttribute('aria-invalid')).toBe('true');
+    expect(must('new-channel-remote-to').getAttribute('aria-describedby')).toBe(message.id);
+    expect(must<HTMLButtonElement>('new-channel-submit').disabled).toBe(true);
+    w.unmount();
+  });
+
+  it('defect 5: limit problems carry formatted numbers in the UI language, in one unit system', async () => {
+    aliceAndBob();
+    api.handle('channels.preview', () => ({
+      reservation: '12100',
+      plannedBytes: '11534336',
+      problems: [
+        {
+          code: 'overLimit',
+          params: { reservationAtoms: '12100', limitAtoms: '11000' },
+          field: 'planned',
+          text: 'the reservation 12100 atoms exceeds the spend address limit 11000 atoms',
+        },
+        {
+          code: 'priceAboveMax',
+          params: { maxAtoms: '1100', maxPower: 20 },
+          field: 'price',
+          text: 'the price is above the spend address maximum of 1100 atoms per 2^20 bytes',
+        },
+      ],
+    }));
+    const w = mountIn(NewChannelDialog, { props: { open: true }, locale: 'ru' });
+    await settle();
+    const planned = must('new-channel-planned-error').textContent!.replace(/\u00a0|\u202f/g, ' ');
+    expect(planned).toContain('12 100 атомов');
+    expect(planned).toContain('11 000 атомов');
+    const price = must('new-channel-price-error').textContent!.replace(/\u00a0|\u202f/g, ' ');
+    expect(price).toContain('1 100 атомов за 1 МиБ');
+    expect(price).not.toContain('2^');
+    w.unmount();
+  });
 });
 
 describe('close channel dialog', () => {

@@ -135,7 +135,15 @@ describe('app backend against the embedded tracker', () => {
         plannedQuantumCount: '12',
       },
     });
-    expect(tooMuch.problems.join()).toMatch(/exceeds the spend address limit 11000/);
+    expect(tooMuch.problems.map((p) => p.text).join()).toMatch(/exceeds the spend address limit 11000/);
+    // The numbers travel apart from the words: the renderer formats them in the UI language.
+    expect(tooMuch.problems).toContainEqual(
+      expect.objectContaining({
+        code: 'overLimit',
+        field: 'planned',
+        params: { reservationAtoms: '12000', limitAtoms: '11000' },
+      }),
+    );
     const cheap = await app.call('channels.preview', {
       identityId: alice.id,
       draft: {
@@ -146,7 +154,7 @@ describe('app backend against the embedded tracker', () => {
         plannedQuantumCount: '1',
       },
     });
-    expect(cheap.problems.join()).toMatch(/below the income address minimum of 900/);
+    expect(cheap.problems.map((p) => p.text).join()).toMatch(/below the income address minimum of 900/);
     const dear = await app.call('channels.preview', {
       identityId: alice.id,
       draft: {
@@ -158,7 +166,31 @@ describe('app backend against the embedded tracker', () => {
       },
     });
     // 600 per 2^19 bytes = 1200 per 2^20: above the spend maximum of 1100.
-    expect(dear.problems.join()).toMatch(/above the spend address maximum/);
+    expect(dear.problems.map((p) => p.text).join()).toMatch(/above the spend address maximum/);
+  });
+
+  it('defect 4: a mistyped payee address is reported as a wrong checksum, on the address field', async () => {
+    // One character of the body changed: the shape is right, the checksum no longer matches.
+    const body = income.address.slice(-40);
+    const swapped = body[5] === 'A' ? 'B' : 'A';
+    const mistyped = income.address.slice(0, -40) + body.slice(0, 5) + swapped + body.slice(6);
+    const preview = await app.call('channels.preview', {
+      identityId: alice.id,
+      draft: {
+        fromAddress: spend.address,
+        toAddress: mistyped,
+        priceTokens: '1000',
+        pricePower: 20,
+        plannedQuantumCount: '1',
+      },
+    });
+    expect(preview.problems).toEqual([
+      expect.objectContaining({
+        code: 'payeeChecksum',
+        field: 'to',
+        text: expect.stringMatching(/checksum/),
+      }),
+    ]);
   });
 
   it('opens and closes a transfer channel between two local identities', async () => {
@@ -305,7 +337,7 @@ describe('app backend against the embedded tracker', () => {
     });
     const old = JSON.stringify({ ...JSON.parse(offer.content), expiresAt: Date.now() - 1000 });
     const review = await app.call('channels.reviewFile', { content: old });
-    expect(review.problems.join()).toMatch(/expired/);
+    expect(review.problems.map((p) => p.text).join()).toMatch(/expired/);
     await expect(
       app.call('channels.countersign', { content: old, identityId: bob.id }),
     ).rejects.toBeInstanceOf(ApiCallError);

@@ -196,7 +196,7 @@ describe('two apps on one tracker: each shows what the other did', () => {
       );
       expect(after).toMatchObject({ state: 'closed', settlement: { tokens: '1000' } });
       const review = await app.call('channels.reviewFile', { content: signedOffer });
-      expect(review.problems.join(' ')).toMatch(/already closed/);
+      expect(review.problems.map((p) => p.text).join(' ')).toMatch(/already closed/);
     }
   });
 

@@ -87,7 +87,9 @@ describe('offer and receipt file terms', () => {
   ])('editing %s breaks the file: review says so, countersigning refuses', (_label, patch) => {
     const content = edited(patch);
     const review = reviewTransferFile(content, ctx({ trackerFingerprint: null }));
-    expect(review.problems.join('\n')).toMatch(/dates and tracker does not verify: the file was altered/);
+    expect(review.problems.map((p) => p.text).join('\n')).toMatch(
+      /dates and tracker does not verify: the file was altered/,
+    );
     expect(() => countersignTransferFile(content, payee, ctx({ trackerFingerprint: null }))).toThrow(
       /the file was altered/,
     );
@@ -105,12 +107,18 @@ describe('offer and receipt file terms', () => {
       expiresAt: NOW + 86_400_000,
     });
     const spliced = edited({ expiresAt: other.expiresAt, authorSign: other.authorSign });
-    expect(reviewTransferFile(spliced, ctx()).problems.join()).toMatch(/was altered/);
+    expect(
+      reviewTransferFile(spliced, ctx())
+        .problems.map((p) => p.text)
+        .join(),
+    ).toMatch(/was altered/);
   });
 
   it('refuses a file whose author did not sign the message', () => {
     const review = reviewTransferFile(edited({ fromSign: null, toSign: offer.fromSign }), ctx());
-    expect(review.problems.join('\n')).toMatch(/the payer made this file but did not sign its message/);
+    expect(review.problems.map((p) => p.text).join('\n')).toMatch(
+      /the payer made this file but did not sign its message/,
+    );
   });
 
   it('keeps the author’s terms through countersigning, and the complete file still verifies', () => {

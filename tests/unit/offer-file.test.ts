@@ -203,7 +203,7 @@ describe('offer and receipt files: every refusal', () => {
     ],
   ])('lists %s as a problem and will not countersign it', (_what, f, problem) => {
     const r = review(f());
-    expect(r.problems.join(' ')).toMatch(problem);
+    expect(r.problems.map((p) => p.text).join(' ')).toMatch(problem);
     expect(() => countersignTransferFile(text(f()), payee, ctx())).toThrow(
       expect.objectContaining({ code: 'BAD_FILE' }),
     );

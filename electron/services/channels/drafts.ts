@@ -2,12 +2,19 @@
  * Transfer channel drafts before anything is signed: the contract a draft makes, and every problem
  * the tracker would refuse it (or a close) for, so the UI can say so first.
  */
-import type { ChannelDraft, ChannelPreview, ChannelView, ClosePreview } from '../../../shared/api/models';
+import type {
+  ChannelDraft,
+  ChannelPreview,
+  ChannelView,
+  ClosePreview,
+  Problem,
+} from '../../../shared/api/models';
 import { checkAddress } from '../../../shared/crypto/address';
 import { comparePrices, plannedBytes, reservation, UINT64_MAX } from '../../../shared/protocol/amounts';
 import { contractMessage } from '../../../shared/protocol/schemas';
 import { AppError } from '../api/backend';
 import { closeMessage, newChannelId, openMessage, settlementFor, type Contract } from './messages';
+import { problem, problemsText } from './problems';
 import type { WalletContext } from './wallet-context';
 
 /** The contract of a channel the app knows. */
@@ -48,11 +55,19 @@ export function draftContract(draft: ChannelDraft, fromPK: string, toPK: string)
 /** What closing `ch` after `volume` bytes settles, with every problem the tracker would refuse it for. */
 export function previewClose(ch: ChannelView, volume: string): ClosePreview {
   const s = settlementFor(contractOf(ch), BigInt(volume));
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   if (s.quantumCount > BigInt(ch.plannedQuantumCount)) {
-    problems.push(`${s.quantumCount} quanta exceed the ${ch.plannedQuantumCount} planned`);
+    problems.push(
+      problem(
+        'quantaOverPlanned',
+        `${s.quantumCount} quanta exceed the ${ch.plannedQuantumCount} planned`,
+        { quantaCount: s.quantumCount.toString(), plannedCount: ch.plannedQuantumCount },
+        'volume',
+      ),
+    );
   }
-  if (ch.state !== 'open') problems.push(`the channel is ${ch.state}`);
+  if (ch.state !== 'open')
+    problems.push(problem('channelNotOpen', `the channel is ${ch.state}`, { state: ch.state }));
   return {
     quantumCount: s.quantumCount.toString(),
     tokens: s.tokens.toString(),
@@ -64,7 +79,7 @@ export function previewClose(ch: ChannelView, volume: string): ClosePreview {
 /** The close message of `ch` after `volume` bytes; refuses what the tracker would refuse. */
 export function closeFigures(ch: ChannelView, volume: string) {
   const preview = previewClose(ch, volume);
-  if (preview.problems.length) throw new AppError('BAD_SETTLEMENT', preview.problems.join('; '));
+  if (preview.problems.length) throw new AppError('BAD_SETTLEMENT', problemsText(preview.problems));
   const contract = contractOf(ch);
   const settlement = settlementFor(contract, BigInt(volume));
   return { contract, settlement, message: closeMessage(contract, settlement) };
@@ -75,40 +90,70 @@ export class Drafts {
 
   /** Reservation and planned bytes of a draft, with every problem the tracker would refuse it for. */
   async preview(identityId: string, draft: ChannelDraft): Promise<ChannelPreview> {
-    const problems: string[] = [];
+    const problems: Problem[] = [];
     const price = BigInt(draft.priceTokens);
     const planned = BigInt(draft.plannedQuantumCount);
     const reserve = reservation(price, planned);
     const bytes = plannedBytes(planned, draft.pricePower);
-    if (planned < 1n) problems.push('plan at least one quantum');
+    if (planned < 1n) problems.push(problem('plannedZero', 'plan at least one quantum', {}, 'planned'));
     const spend = this.ctx.knownAddress(identityId, draft.fromAddress.trim());
     if (!checkAddress(draft.fromAddress.trim(), 'spend').valid)
-      problems.push('choose one of your spend addresses');
+      problems.push(problem('spendInvalid', 'choose one of your spend addresses', {}, 'spend'));
     else if (!spend || spend.kind !== 'spend')
-      problems.push('the spend address is not one of this identity’s');
-    else if (spend.status !== 'open') problems.push(`the spend address is ${spend.status}`);
+      problems.push(problem('spendNotOwn', 'the spend address is not one of this identity’s', {}, 'spend'));
+    else if (spend.status !== 'open')
+      problems.push(
+        problem('spendNotOpen', `the spend address is ${spend.status}`, { status: spend.status }, 'spend'),
+      );
     else {
       if (reserve > BigInt(spend.limitAmount)) {
         problems.push(
-          `the reservation ${reserve} atoms exceeds the spend address limit ${spend.limitAmount} atoms`,
+          problem(
+            'overLimit',
+            `the reservation ${reserve} atoms exceeds the spend address limit ${spend.limitAmount} atoms`,
+            { reservationAtoms: reserve.toString(), limitAtoms: spend.limitAmount },
+            'planned',
+          ),
         );
       }
       const max = { amount: BigInt(spend.priceAmount), quantumPower: spend.pricePower };
       if (comparePrices({ amount: price, quantumPower: draft.pricePower }, max) > 0) {
         problems.push(
-          `the price is above the spend address maximum of ${spend.priceAmount} atoms per 2^${spend.pricePower} bytes`,
+          problem(
+            'priceAboveMax',
+            `the price is above the spend address maximum of ${spend.priceAmount} atoms per 2^${spend.pricePower} bytes`,
+            { maxAtoms: spend.priceAmount, maxPower: spend.pricePower },
+            'price',
+          ),
         );
       }
     }
     const to = checkAddress(draft.toAddress.trim());
-    if (!to.valid || to.kind === 'spend')
-      problems.push('the payee address must be an income or common address');
+    if (!to.valid && to.kind && to.kind !== 'spend')
+      problems.push(
+        problem('payeeChecksum', 'the payee address has a wrong checksum: it was mistyped', {}, 'to'),
+      );
+    else if (!to.valid || to.kind === 'spend')
+      problems.push(problem('payeeKind', 'the payee address must be an income or common address', {}, 'to'));
     else if (to.kind === 'income') {
       const min = await this.incomeMinimum(draft.toAddress.trim(), identityId).catch(() => null);
-      if (min === null) problems.push('the income address could not be checked: is it open on this tracker?');
+      if (min === null)
+        problems.push(
+          problem(
+            'incomeUnknown',
+            'the income address could not be checked: is it open on this tracker?',
+            {},
+            'to',
+          ),
+        );
       else if (comparePrices({ amount: price, quantumPower: draft.pricePower }, min) < 0) {
         problems.push(
-          `the price is below the income address minimum of ${min.amount} atoms per 2^${min.quantumPower} bytes`,
+          problem(
+            'priceBelowMin',
+            `the price is below the income address minimum of ${min.amount} atoms per 2^${min.quantumPower} bytes`,
+            { minAtoms: min.amount.toString(), minPower: min.quantumPower },
+            'price',
+          ),
         );
       }
     }

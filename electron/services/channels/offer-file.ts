@@ -21,9 +21,10 @@ import { verifyMessage, signMessage } from '../../../shared/crypto/sign';
 import { checkAddress } from '../../../shared/crypto/address';
 import { closeMessage as closeSchema, contractMessage, parseJson } from '../../../shared/protocol/schemas';
 import { checkSettlement, reservation } from '../../../shared/protocol/amounts';
-import type { FileReview, TextFile } from '../../../shared/api/models';
+import type { FileReview, Problem, TextFile } from '../../../shared/api/models';
 import type { Signer } from '../../../shared/crypto/signed-payload';
 import { AppError } from '../api/backend';
+import { problem, problemsText } from './problems';
 
 export const FILE_FORMAT = 'wallet-tracker/transfer-file';
 export const FILE_VERSION = 2;
@@ -155,10 +156,10 @@ export interface ReviewContext {
   localIdentity(pem: string): string | null;
 }
 
-/** Checks a file strictly and describes it; problems are human sentences, empty when all is right. */
+/** Checks a file strictly and describes it; `problems` is empty when all is right. */
 export function reviewTransferFile(content: string, ctx: ReviewContext): FileReview {
   const f = parseTransferFile(content);
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   let body: Record<string, unknown>;
   try {
     body = parseJson(f.message, 'message') as Record<string, unknown>;
@@ -185,13 +186,13 @@ export function reviewTransferFile(content: string, ctx: ReviewContext): FileRev
     }
   }
   if (!sameKey(m.fromPK, f.fromPK) || !sameKey(m.toPK, f.toPK)) {
-    problems.push('the keys inside the message differ from the keys of the file');
+    problems.push(problem('keysDiffer', 'the keys inside the message differ from the keys of the file'));
   }
   if (!checkAddress(m.fromAddress, 'spend').valid)
-    problems.push('the payer address is not a valid spend address');
+    problems.push(problem('payerAddress', 'the payer address is not a valid spend address'));
   const to = checkAddress(m.toAddress);
   if (!to.valid || to.kind === 'spend')
-    problems.push('the payee address is not a valid income or common address');
+    problems.push(problem('payeeAddress', 'the payee address is not a valid income or common address'));
   let settlement: FileReview['settlement'] = null;
   if (close) {
     settlement = {
@@ -213,28 +214,43 @@ export function reviewTransferFile(content: string, ctx: ReviewContext): FileRev
         },
       );
     } catch (e) {
-      problems.push(`the settlement is inconsistent: ${(e as Error).message}`);
+      problems.push(
+        problem('settlementInconsistent', `the settlement is inconsistent: ${(e as Error).message}`),
+      );
     }
   }
   const fromSignature = signatureState(f.message, f.fromSign, f.fromPK);
   const toSignature = signatureState(f.message, f.toSign, f.toPK);
   if (fromSignature === 'invalid')
-    problems.push('the payer’s signature does not verify: the file was altered');
-  if (toSignature === 'invalid') problems.push('the payee’s signature does not verify: the file was altered');
+    problems.push(problem('payerSignature', 'the payer’s signature does not verify: the file was altered'));
+  if (toSignature === 'invalid')
+    problems.push(problem('payeeSignature', 'the payee’s signature does not verify: the file was altered'));
   if (fromSignature === 'missing' && toSignature === 'missing')
-    problems.push('the file carries no signature');
+    problems.push(problem('unsigned', 'the file carries no signature'));
   const authorPK = f.author === 'payer' ? f.fromPK : f.toPK;
   if (!verifyMessage(fileTerms(f), f.authorSign, authorPK)) {
     problems.push(
-      `the ${f.author}’s signature over the file’s dates and tracker does not verify: the file was altered`,
+      problem(
+        `${f.author}Terms`,
+        `the ${f.author}’s signature over the file’s dates and tracker does not verify: the file was altered`,
+      ),
     );
   }
   if ((f.author === 'payer' ? fromSignature : toSignature) === 'missing') {
-    problems.push(`the ${f.author} made this file but did not sign its message`);
+    problems.push(
+      problem(`${f.author}Unsigned`, `the ${f.author} made this file but did not sign its message`),
+    );
   }
-  if (ctx.now > f.expiresAt) problems.push(`the file expired at ${new Date(f.expiresAt).toISOString()}`);
+  if (ctx.now > f.expiresAt)
+    problems.push(
+      problem('fileExpired', `the file expired at ${new Date(f.expiresAt).toISOString()}`, {
+        expiredAt: f.expiresAt,
+      }),
+    );
   if (ctx.trackerFingerprint && f.tracker.fingerprint !== ctx.trackerFingerprint) {
-    problems.push('the file was made for another tracker than the one you are connected to');
+    problems.push(
+      problem('otherTracker', 'the file was made for another tracker than the one you are connected to'),
+    );
   }
   const signableBy =
     fromSignature === 'missing'
@@ -269,7 +285,7 @@ export function reviewTransferFile(content: string, ctx: ReviewContext): FileRev
 /** Adds the signer's signature to the side whose key it holds. */
 export function countersignTransferFile(content: string, signer: Signer, ctx: ReviewContext): TextFile {
   const review = reviewTransferFile(content, ctx);
-  if (review.problems.length) throw new AppError('BAD_FILE', review.problems.join('; '));
+  if (review.problems.length) throw new AppError('BAD_FILE', problemsText(review.problems));
   const f = parseTransferFile(content);
   const sign = signMessage(f.message, signer.privateKey);
   let next: TransferFile;

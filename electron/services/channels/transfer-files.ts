@@ -20,6 +20,7 @@ import {
   type ReviewContext,
 } from './offer-file';
 import type { Signer } from './types';
+import { problem, problemsText } from './problems';
 import type { WalletContext } from './wallet-context';
 
 /** How long an offer or receipt stays valid when nothing shorter (a timeLock) bounds it. */
@@ -118,7 +119,9 @@ export class TransferFiles {
   review(content: string): FileReview {
     const review = reviewTransferFile(content, this.reviewContext());
     if (review.kind === 'open' && closedForGood(this.ctx.findChannel(review.channelId))) {
-      review.problems.push('this channel was already closed: the offer cannot open it again');
+      review.problems.push(
+        problem('alreadyClosed', 'this channel was already closed: the offer cannot open it again'),
+      );
     }
     return review;
   }
@@ -143,7 +146,7 @@ export class TransferFiles {
         `channel ${review.channelId} was already closed: it cannot open again`,
       );
     }
-    if (review.problems.length) throw new AppError('BAD_FILE', review.problems.join('; '));
+    if (review.problems.length) throw new AppError('BAD_FILE', problemsText(review.problems));
     const f = parseTransferFile(content);
     const payload = {
       message: f.message,
