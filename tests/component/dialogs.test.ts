@@ -12,6 +12,7 @@ import { setTransport } from '../../renderer/src/stores/transport';
 import { useSessionStore } from '../../renderer/src/stores/session';
 import { useAddressesStore } from '../../renderer/src/stores/addresses';
 import { useSettingsStore } from '../../renderer/src/stores/settings';
+import type { ChannelPreview } from '../../shared/api/models';
 import { FakeApi, address, channel, identity, settings, status } from './fake-api';
 import { freshApp, must, mountIn, typeInto } from './mount-app';
 
@@ -118,7 +119,7 @@ describe('new channel dialog', () => {
 
   it('defect 5: limit problems carry formatted numbers in the UI language, in one unit system', async () => {
     aliceAndBob();
-    api.handle('channels.preview', () => ({
+    api.handle('channels.preview', (): ChannelPreview => ({
       reservation: '12100',
       plannedBytes: '11534336',
       problems: [
