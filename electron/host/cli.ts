@@ -15,6 +15,9 @@ import { startServeHost, type ServeHost } from './serve';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+/** A second stop signal this soon after the first is the same request delivered twice. */
+const REPEAT_GRACE_MS = 2000;
+const PARENT_POLL_MS = 1000;
 
 const USAGE = `usage: npm run serve -- [options]
   --port N              port to listen on (default 5174; 0 = any free port)
@@ -119,20 +122,27 @@ async function main(): Promise<void> {
   }
 
   process.stdout.write(`Wallet Tracker serving at ${host.url}\n`);
-  process.stdout.write(`${JSON.stringify({ event: 'serving', origin: host.origin, port: host.port })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ event: 'serving', origin: host.origin, port: host.port, pid: process.pid })}\n`,
+  );
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      process.stderr.write(`${signal} again: exiting without a clean shutdown\n`);
+  let stoppingSince: number | null = null;
+  const stop = (reason: string): void => {
+    if (stoppingSince !== null) {
+      // One Ctrl-C or `kill` of `npm run serve` reaches this process twice: from the terminal (or
+      // service manager) to the whole process group, and forwarded by npm. Only a signal sent well
+      // after the first is someone asking to stop without waiting.
+      if (Date.now() - stoppingSince < REPEAT_GRACE_MS) return;
+      process.stderr.write(`${reason} again: exiting without a clean shutdown\n`);
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     void (async () => {
       let code = 0;
       try {
         await host.close();
         await backend.close();
+        process.stdout.write('Wallet Tracker stopped.\n');
       } catch (e) {
         process.stderr.write(`shutdown failed: ${(e as Error).message}\n`);
         code = 1;
@@ -140,8 +150,17 @@ async function main(): Promise<void> {
       process.exit(code);
     })();
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => stop('SIGHUP'));
+  // Under `npm run serve` a shell sits between npm and this process; a SIGTERM to npm ends the
+  // shell but not us (Debian's sh does not pass it on). The parent changing means it is gone.
+  if (process.env['npm_lifecycle_event']) {
+    const parent = process.ppid;
+    setInterval(() => {
+      if (stoppingSince === null && process.ppid !== parent) stop('parent exit');
+    }, PARENT_POLL_MS).unref();
+  }
 }
 
 main().catch((e: unknown) => {

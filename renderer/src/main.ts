@@ -8,7 +8,7 @@ import { useSessionStore } from './stores/session';
 import { reportActivity } from './util/activity';
 import './styles.css';
 
-setTransport(api);
+setTransport(api, bridgeClient);
 const pinia = createPinia();
 createApp(App).use(pinia).use(createAppI18n()).mount('#app');
 reportActivity(() => api.invoke('app.activity', {}), window);

@@ -72,9 +72,14 @@ export default {
       reconnecting: 'reconnecting',
       offline: 'offline',
       key_changed: 'tracker key changed',
+      host_down: 'app host unreachable',
+      host_refused: 'app host refused access',
     },
     errors: {
       refused: 'Nothing answers at the tracker address.',
+      hostDown: 'The Wallet Tracker host (npm run serve) is not running or cannot be reached; retrying.',
+      hostRefused:
+        'The host no longer accepts this page’s access token: open the address it printed at start.',
       notFound: 'The tracker host name cannot be found.',
       timeout: 'The tracker did not answer in time.',
       CONNECTION_LOST: 'The connection to the tracker failed.',

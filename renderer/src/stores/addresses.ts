@@ -183,9 +183,17 @@ export const useAddressesStore = defineStore('addresses', () => {
         if (session.activeIdentityId) void load();
       },
     );
+    // The host is back: what changed while it was away came in no event.
+    const stopHost = watch(
+      () => session.hostReturns,
+      () => {
+        if (session.activeIdentityId) void load();
+      },
+    );
     return () => {
       offs.forEach((off) => off());
       stop();
+      stopHost();
     };
   }
 

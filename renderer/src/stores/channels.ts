@@ -151,9 +151,16 @@ export const useChannelsStore = defineStore('channels', () => {
         if (session.activeIdentityId) void load();
       },
     );
+    const stopHost = watch(
+      () => session.hostReturns,
+      () => {
+        if (session.activeIdentityId) void load();
+      },
+    );
     return () => {
       off();
       stop();
+      stopHost();
     };
   }
 

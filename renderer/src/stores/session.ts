@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { RequestResult } from '../../../shared/api/contract';
 import type { ConnectionStatus, IdentityInfo, TextFile, TrackerProfile } from '../../../shared/api/models';
-import { transport } from './transport';
+import { hostLink, transport, type HostState } from './transport';
 import { useSettingsStore } from './settings';
 
 export type AppInfo = RequestResult<'app.info'>;
@@ -39,6 +39,12 @@ export const useSessionStore = defineStore('session', () => {
   const phase = ref<Phase>('loading');
   const initError = ref<unknown>(null);
   const connecting = ref(false);
+  /** The served app's host link; null in Electron. */
+  const host = ref<HostState | null>(null);
+  /** Counts the host coming back after it was unreachable: views reload what they show. */
+  const hostReturns = ref(0);
+  /** The host went away after it had answered: nothing shown is current until it is back. */
+  const hostDown = computed(() => host.value === 'reconnecting' || host.value === 'unauthorized');
 
   const activeIdentity = computed(
     () => identities.value.find((i) => i.id === activeIdentityId.value) ?? null,
@@ -54,7 +60,8 @@ export const useSessionStore = defineStore('session', () => {
     const i = activeIdentity.value;
     return !!i && i.protection === 'passphrase' && !i.unlocked;
   });
-  const online = computed(() => status.value.state === 'online');
+  /** Online as far as the UI can act on it: the tracker session is up and the host answers. */
+  const online = computed(() => status.value.state === 'online' && !hostDown.value);
   /**
    * What the data screens show: one identity on one tracker (profile and its pinned key). The
    * connection status names the profile the main process shows data of; stores reload when this
@@ -260,9 +267,45 @@ export const useSessionStore = defineStore('session', () => {
     return removed;
   }
 
+  /**
+   * After the host was away (restarted, or the network between): what it says now replaces what
+   * the events it could not send would have said; the pair reconnects unless it is up or locked.
+   */
+  async function resync(): Promise<void> {
+    const api = transport();
+    const [ids, profiles, st] = await Promise.all([
+      api.invoke('identities.list', {}),
+      api.invoke('trackers.list', {}),
+      api.invoke('trackers.status', {}),
+      useSettingsStore().load(),
+    ]);
+    identities.value = ids;
+    trackers.value = profiles;
+    status.value = st;
+    hostReturns.value++;
+    const identityId = activeIdentityId.value;
+    const profileId = activeProfileId.value;
+    const up = ['online', 'connecting', 'reconnecting', 'key_changed'].includes(st.state);
+    if (identityId && profileId && !up && !needsUnlock.value)
+      void connect(profileId, identityId).catch(() => undefined);
+  }
+
   function bindEvents(): () => void {
     const api = transport();
+    const link = hostLink();
+    let hostWasDown = false;
+    if (link) host.value = link.state;
     const offs = [
+      link?.onState((s) => {
+        host.value = s;
+        // A refused tab that signs in again is loaded afresh by main.ts (init), not here.
+        if (s === 'reconnecting') hostWasDown = true;
+        else if (s === 'unauthorized') hostWasDown = false;
+        else if (s === 'open' && hostWasDown) {
+          hostWasDown = false;
+          if (phase.value === 'ready') void resync().catch(() => undefined);
+        }
+      }) ?? (() => undefined),
       api.on('connection', (s) => {
         status.value = s;
       }),
@@ -286,6 +329,9 @@ export const useSessionStore = defineStore('session', () => {
     phase,
     initError,
     connecting,
+    host,
+    hostDown,
+    hostReturns,
     activeIdentity,
     activeProfile,
     statusProfile,
@@ -297,6 +343,7 @@ export const useSessionStore = defineStore('session', () => {
     isShown,
     identityName,
     init,
+    resync,
     connect,
     disconnect,
     acceptKey,
