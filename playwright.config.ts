@@ -1,10 +1,12 @@
 /**
- * End-to-end tests in Debian's Chromium (a Playwright browser download is not possible here) against
- * the served app (`npm run serve`), each test with its own data folder and embedded tracker.
+ * End-to-end tests in a system Chromium (Debian's here: a Playwright browser download is not
+ * possible) against the served app (`npm run serve`), each test with its own data folder and
+ * embedded tracker. WT_CHROMIUM names another browser; without any, Playwright's own is used.
  */
 import { defineConfig } from '@playwright/test';
+import { findChromium } from './scripts/test-setup.mjs';
 
-export const CHROMIUM = process.env.WT_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM = findChromium()?.path;
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -21,7 +23,7 @@ export default defineConfig({
   use: {
     browserName: 'chromium',
     launchOptions: {
-      executablePath: CHROMIUM,
+      ...(CHROMIUM ? { executablePath: CHROMIUM } : {}),
       args: [
         '--no-sandbox',
         '--disable-gpu',

@@ -1,17 +1,22 @@
 #!/usr/bin/env node
 // The README's test command (`npm test`): every vitest project, then Playwright (if configured),
-// then ONE final summary line `N passed, N failed, N skipped`.
+// then ONE final summary line `N passed, N failed, N skipped`. On a fresh clone it first builds out/
+// when it is missing or older than its sources, and finds a Chromium (WT_CHROMIUM, the system's,
+// or Playwright's own, downloaded where that is possible); without one the end-to-end tests are
+// reported as skipped, with the one line that says how to get a browser.
 //
 //   node scripts/run-tests.mjs                      # everything
 //   node scripts/run-tests.mjs --only unit          # one vitest project
 //   node scripts/run-tests.mjs --only unit,e2e      # several (or repeat --only)
 //
 // Exit code: 1 if any test failed or a runner exited non-zero, else 0.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { buildState, findChromium, NO_CHROMIUM } from './test-setup.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VITEST_PROJECTS = ['unit', 'component', 'integration'];
@@ -150,6 +155,40 @@ async function ensureNativeModulesForNode() {
   await run('npm', ['rebuild', 'better-sqlite3']);
 }
 
+/** Builds out/ (what the served app and the end-to-end tests load) when it is missing or stale. */
+async function ensureBuilt() {
+  const { state, reason } = buildState(ROOT);
+  if (state === 'fresh') return 0;
+  console.log(`run-tests: ${reason}: building the app (electron-vite build)`);
+  return run('npx', ['electron-vite', 'build']);
+}
+
+/** Where Playwright keeps (or would keep) its own Chromium. */
+async function playwrightChromiumPath() {
+  try {
+    const { chromium } = await import('@playwright/test');
+    return chromium.executablePath();
+  } catch {
+    return null;
+  }
+}
+
+/** A Chromium for Playwright: found, else downloaded by Playwright where it can be, else null. */
+async function ensureChromium() {
+  const found = findChromium({ playwrightPath: await playwrightChromiumPath() });
+  if (found || process.env.WT_CHROMIUM) return found;
+  console.log('run-tests: no Chromium found: trying `npx playwright install chromium`');
+  const code = await run('npx', ['playwright', 'install', 'chromium']);
+  return code === 0 ? findChromium({ playwrightPath: await playwrightChromiumPath() }) : null;
+}
+
+/** How many tests the end-to-end suite holds (to report them as skipped when they cannot run). */
+function countE2eTests() {
+  const r = spawnSync('npx', ['playwright', 'test', '--list'], { cwd: ROOT, encoding: 'utf8' });
+  const m = /Total: (\d+) tests?/.exec(r.stdout ?? '');
+  return m ? Number(m[1]) : 1;
+}
+
 async function main() {
   const suites = parseArgs(process.argv.slice(2));
   await ensureNativeModulesForNode();
@@ -158,6 +197,18 @@ async function main() {
   const tmp = mkdtempSync(join(tmpdir(), 'wallet-tracker-tests-'));
   const results = []; // { suite, counts, lines[] }
   let runnerFailed = false;
+
+  if (wantE2e || projects.includes('integration')) {
+    const code = await ensureBuilt();
+    if (code !== 0) {
+      runnerFailed = true;
+      results.push({
+        suite: 'build',
+        counts: { passed: 0, failed: 1, skipped: 0 },
+        lines: [`electron-vite build exited with code ${code}; counted as 1 failed`],
+      });
+    }
+  }
 
   try {
     if (projects.length > 0) {
@@ -200,7 +251,15 @@ async function main() {
       }
     }
 
-    if (wantE2e) {
+    const chromium = wantE2e ? await ensureChromium() : null;
+    if (wantE2e && !chromium && existsSync(join(ROOT, 'playwright.config.ts'))) {
+      console.log(`run-tests: ${NO_CHROMIUM}`);
+      results.push({
+        suite: 'playwright',
+        counts: { passed: 0, failed: 0, skipped: countE2eTests() },
+        lines: [`skipped: every end-to-end test (${NO_CHROMIUM})`],
+      });
+    } else if (wantE2e) {
       if (!existsSync(join(ROOT, 'playwright.config.ts'))) {
         results.push({
           suite: 'playwright',
@@ -214,6 +273,7 @@ async function main() {
           ['playwright', 'test', '--pass-with-no-tests', '--reporter=list,json'],
           {
             PLAYWRIGHT_JSON_OUTPUT_NAME: out,
+            WT_CHROMIUM: chromium.path,
           },
         );
         const report = existsSync(out) ? readJson(out) : undefined;

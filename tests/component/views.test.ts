@@ -103,6 +103,42 @@ describe('expiry display', () => {
   });
 });
 
+describe('pending offers', () => {
+  it('defect 15: a pending offer can be cancelled: it leaves the list (and stays gone after a reload)', async () => {
+    localStorage.clear();
+    useChannelsStore().list = [
+      channel({ channelId: 'offer-1', state: 'unknown', timeLock: NOW + 3_600_000 }),
+      channel({ channelId: 'open-1', state: 'open', timeLock: NOW + 60_000 }),
+    ];
+    const w = mountIn(ChannelsView);
+    await flushPromises();
+    const rows = () =>
+      [...document.querySelectorAll<HTMLElement>('[data-testid="channel-row"]')].map(
+        (r) => r.dataset.channelId,
+      );
+    expect(rows()).toEqual(['open-1', 'offer-1']);
+    // Only the pending one can be cancelled; the consequence is said first.
+    expect(document.querySelectorAll('[data-testid="channel-cancel-offer"]')).toHaveLength(1);
+    must<HTMLButtonElement>('channel-cancel-offer').click();
+    await flushPromises();
+    expect(must('confirm-cancel-offer-message').textContent).toMatch(/can still submit it until/);
+    must<HTMLButtonElement>('confirm-cancel-offer-ok').click();
+    await flushPromises();
+    expect(rows()).toEqual(['open-1']);
+    w.unmount();
+
+    // Another start of the UI (new stores) remembers it; once the peer submits it, it shows, open.
+    freshApp(api);
+    useSessionStore().activeIdentityId = 'id-alice';
+    useChannelsStore().list = [
+      channel({ channelId: 'offer-1', state: 'unknown', timeLock: NOW + 3_600_000 }),
+    ];
+    expect(useChannelsStore().sorted).toEqual([]);
+    useChannelsStore().list = [channel({ channelId: 'offer-1', state: 'open', timeLock: NOW + 3_600_000 })];
+    expect(useChannelsStore().sorted.map((c) => c.channelId)).toEqual(['offer-1']);
+  });
+});
+
 describe('close-address confirmation', () => {
   it('defect 7: with open channels the Close button is disabled and says why', async () => {
     const addresses = useAddressesStore();

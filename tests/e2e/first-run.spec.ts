@@ -131,4 +131,50 @@ test.describe.serial('first run, returning user, preferences', () => {
     await expect.poll(async () => luminance(await background())).toBeGreaterThan(0.8);
     expect(errors).toEqual([]);
   });
+
+  test('defect 2: "Warn before expiry" cleared and typed again is saved, and the card stays', async () => {
+    await nav(page, 'settings');
+    const lead = page.getByTestId('settings-expiry-lead');
+    await lead.fill('');
+    await expect(page.getByTestId('settings-expiry-lead-error')).toBeVisible();
+    await lead.pressSequentially('30');
+    await lead.press('Enter');
+    await expect(page.getByTestId('settings-expiry-lead-error')).toHaveCount(0);
+    await expect(page.getByTestId('settings-preferences')).toBeVisible();
+    await lead.fill('3');
+    await lead.blur();
+    await expect(page.getByTestId('settings-expiry-lead-error')).toHaveCount(0);
+    // Saved: a reload (which also keeps the Settings view) shows it.
+    await page.reload();
+    await expect(page.getByTestId('view-settings')).toBeVisible();
+    await expect(page.getByTestId('settings-expiry-lead')).toHaveValue('3');
+    expect(errors).toEqual([]);
+  });
+
+  test('defect 10: the host stops under an open page: the status bar says so; back on, the page carries on', async () => {
+    await nav(page, 'dashboard');
+    await expectOnline(page);
+    const { dataDir, port, token } = app;
+    // One stop request that reaches the host twice (terminal to the group, npm forwarding it).
+    expect(await app.terminate(2)).toBe(0);
+    expect(app.stderr()).not.toMatch(/again|shutdown failed/);
+    expect(app.stdout()).toContain('Wallet Tracker stopped.');
+
+    const state = page.getByTestId('status-state');
+    await expect(state).toHaveAttribute('data-state', 'host_down', { timeout: 20_000 });
+    await expect(page.getByTestId('status-error')).toContainText('npm run serve');
+    // Not the tracker's fault, and no countdown frozen at 0 s.
+    await expect(page.getByTestId('status-bar')).not.toContainText(/tracker address|in 0 s/);
+    await expect(page.getByTestId('open-spend')).toBeDisabled();
+
+    app = await startServedApp({ dataDir, port, token });
+    // The new host holds the key locked again: the page asks for the passphrase, then goes on.
+    await expect(page.getByTestId('unlock')).toBeVisible({ timeout: 30_000 });
+    await page.getByTestId('unlock-passphrase').fill(PASSPHRASE);
+    await page.getByTestId('unlock-submit').click();
+    await expectOnline(page);
+    await expect(page.getByTestId('status-error')).toHaveCount(0);
+    await expect(page.getByTestId('open-spend')).toBeEnabled();
+    expect(errors).toEqual([]);
+  });
 });

@@ -17,6 +17,11 @@ export interface ServedApp {
   dataDir: string;
   port: number;
   child: ChildProcess;
+  /** What the host wrote to stderr and stdout so far. */
+  stderr(): string;
+  stdout(): string;
+  /** Sends SIGTERM `times` times, `gapMs` apart (a terminal's group signal plus npm's forward); resolves with the exit code. */
+  terminate(times?: number, gapMs?: number): Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -44,11 +49,14 @@ export async function startServedApp(
     { cwd: root, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
+  let stdout = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const exitCode = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const exited = exitCode.then(() => undefined);
   const serving = await new Promise<{ origin: string; port: number }>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
     rl.on('line', (line) => {
+      stdout += `${line}\n`;
       if (!line.startsWith('{')) return;
       try {
         const e = JSON.parse(line) as { event?: string; origin?: string; port?: number };
@@ -71,6 +79,15 @@ export async function startServedApp(
     dataDir,
     port: serving.port,
     child,
+    stderr: () => stderr,
+    stdout: () => stdout,
+    terminate: async (times = 1, gapMs = 20) => {
+      for (let i = 0; i < times && child.exitCode === null && child.signalCode === null; i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, gapMs));
+        child.kill('SIGTERM');
+      }
+      return exitCode;
+    },
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');

@@ -6,7 +6,9 @@
  */
 import { test, expect, type Locator, type Page } from '@playwright/test';
 import { startServedApp, type ServedApp } from './serve-host';
+import { generateRsaKeyPair } from '../../shared/crypto/keys';
 import {
+  PASSPHRASE,
   addIdentityInSettings,
   firstRun,
   nav,
@@ -67,7 +69,22 @@ test.describe.serial('addresses and a local transfer channel', () => {
     await expect(spend.getByTestId('address-spend-countdown')).toHaveAttribute('data-state', 'ok');
     await expect(spend.getByTestId('address-spend-countdown')).toHaveText(/^(29m \d+s|30m 0s) left$/);
 
-    const income = await openAddress(page, 'income');
+    // Defect 8: locked meanwhile (here by hand in Settings), the action asks for the passphrase in
+    // place and then goes on: no error to dismiss, no second click on "Open".
+    await nav(page, 'settings');
+    await page.getByTestId('identity-item').filter({ hasText: 'Alice' }).getByTestId('identity-lock').click();
+    await expect(page.getByTestId('unlock')).toBeVisible();
+    await page.getByTestId('unlock-close').click();
+    await nav(page, 'dashboard');
+    await page.getByTestId('open-income').click();
+    await page.getByTestId('confirm-open-ok').click();
+    await expect(page.getByTestId('inline-unlock-passphrase')).toBeFocused();
+    await page.getByTestId('inline-unlock-passphrase').fill(PASSPHRASE);
+    await page.getByTestId('inline-unlock-passphrase').press('Enter');
+    await expect(page.getByTestId('confirm-open')).toBeHidden();
+    const income = page.locator('[data-testid="address-card"][data-kind="income"]');
+    await expect(income).toHaveCount(1);
+    await expect(page.getByTestId('status-unlock')).toHaveCount(0);
     aliceIncome = (await income.getAttribute('data-address'))!;
     expect(aliceIncome).not.toBe(aliceSpend);
     await expect(income.getByTestId('address-income-amount')).toHaveAttribute('data-atoms', '0');
@@ -100,6 +117,15 @@ test.describe.serial('addresses and a local transfer channel', () => {
     await page.getByTestId('channels-new').click();
     const dialog = page.getByTestId('new-channel');
     await expect(dialog).toBeVisible();
+    const preview = page.getByTestId('new-channel-preview');
+    await expect(preview).toHaveAttribute('data-state', 'ok');
+    // Defect 1: Cancel, then New channel again: the same prefilled draft is previewed and can be opened.
+    await page.getByTestId('new-channel').getByRole('button', { name: 'Cancel' }).click();
+    await expect(dialog).toBeHidden();
+    await page.getByTestId('channels-new').click();
+    await expect(preview).toHaveAttribute('data-state', 'ok');
+    await expect(preview).not.toContainText('Fill in the fields');
+    await expect(page.getByTestId('new-channel-submit')).toBeEnabled();
     await expect(page.getByTestId('new-channel-spend')).toHaveValue(aliceSpend);
     await expect(page.getByTestId('new-channel-spend-info')).toContainText('11,000');
     await page.getByTestId('new-channel-local').check();
@@ -109,15 +135,30 @@ test.describe.serial('addresses and a local transfer channel', () => {
     await expect(page.getByTestId('new-channel-price')).toHaveValue('1100');
     await expect(page.getByTestId('new-channel-power')).toHaveValue('20');
     await page.getByTestId('new-channel-planned').fill('5');
-    const preview = page.getByTestId('new-channel-preview');
     await expect(preview).toHaveAttribute('data-state', 'ok');
     await expect(page.getByTestId('new-channel-reservation')).toHaveAttribute('data-atoms', '5500');
     await expect(page.getByTestId('new-channel-planned-bytes')).toHaveText('5 MiB');
+
+    // Defect 4: a payee address mistyped by one character is said to have a wrong checksum, at the field.
+    await page.getByTestId('new-channel-remote').check();
+    await page.getByTestId('new-channel-pem').fill(generateRsaKeyPair().publicPem);
+    const body = bobIncome.slice(-40);
+    const typo = bobIncome.slice(0, -40) + body.slice(0, 7) + (body[7] === 'q' ? 'r' : 'q') + body.slice(8);
+    await page.getByTestId('new-channel-remote-to').fill(typo);
+    await expect(page.getByTestId('new-channel-remote-to-error')).toContainText('checksum');
+    await expect(page.getByTestId('new-channel-remote-to')).toHaveAttribute('aria-invalid', 'true');
+    await expect(page.getByTestId('new-channel-submit')).toBeDisabled();
+    await page.getByTestId('new-channel-local').check();
+    await expect(page.getByTestId('new-channel-to')).toHaveValue(bobIncome);
 
     // Too many quanta for the spend limit: the preview says so and the button stays off.
     await page.getByTestId('new-channel-planned').fill('11');
     await expect(preview).toHaveAttribute('data-state', 'problems');
     await expect(page.getByTestId('new-channel-problems')).toBeVisible();
+    // Defect 5: the numbers grouped, in atoms, beside the field they are about.
+    await expect(page.getByTestId('new-channel-planned-error')).toHaveText(
+      'The reservation of 12,100 atoms exceeds the spend address limit of 11,000 atoms.',
+    );
     await expect(page.getByTestId('new-channel-submit')).toBeDisabled();
     await page.getByTestId('new-channel-planned').fill('5');
     await expect(preview).toHaveAttribute('data-state', 'ok');
@@ -152,6 +193,12 @@ test.describe.serial('addresses and a local transfer channel', () => {
     // An address with an open channel cannot be closed: the confirmation says why.
     await card(aliceSpend).getByTestId('address-spend-close').click();
     await expect(page.getByTestId('confirm-close-blocked')).toContainText('1');
+    // Defect 7: "Close address" is off while the tracker would refuse, and says why.
+    await expect(page.getByTestId('confirm-close-ok')).toBeDisabled();
+    await expect(page.getByTestId('confirm-close-ok')).toHaveAttribute(
+      'aria-describedby',
+      'confirm-close-blocked',
+    );
     await page.getByTestId('confirm-close-cancel').click();
     await expect(page.getByTestId('confirm-close')).toBeHidden();
 
@@ -159,8 +206,9 @@ test.describe.serial('addresses and a local transfer channel', () => {
     await nav(page, 'channels');
     await row.getByTestId('channel-close').click();
     await expect(page.getByTestId('close-channel')).toBeVisible();
-    await page.getByTestId('close-channel-unit').selectOption('KiB');
-    await page.getByTestId('close-channel-volume').fill(String((2.5 * MiB) / 1024));
+    // Defect 6: 2.5 MiB typed as such, converted exactly.
+    await expect(page.getByTestId('close-channel-unit')).toHaveValue('MiB');
+    await page.getByTestId('close-channel-volume').fill('2.5');
     await expect(page.getByTestId('close-channel-quanta')).toHaveText('3');
     await expect(page.getByTestId('close-channel-tokens')).toHaveAttribute('data-atoms', '3300');
     await expect(page.getByTestId('close-channel-bytes')).toHaveText('2.5 MiB');
@@ -171,6 +219,7 @@ test.describe.serial('addresses and a local transfer channel', () => {
     await expect(page.getByTestId('close-channel-submit')).toBeDisabled();
     await page.getByTestId('close-channel-unit').selectOption('KiB');
     await page.getByTestId('close-channel-volume').fill(String((2.5 * MiB) / 1024));
+    await expect(page.getByTestId('close-channel-bytes')).toHaveText('2.5 MiB');
     await expect(page.getByTestId('close-channel-tokens')).toHaveAttribute('data-atoms', '3300');
     await page.getByTestId('close-channel-submit').click();
     await expect(page.getByTestId('close-channel')).toBeHidden();

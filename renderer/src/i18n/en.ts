@@ -427,6 +427,10 @@ export default {
     close: 'Close',
     history: 'History',
     copyId: 'Copy channel id',
+    cancelOffer: 'Cancel offer',
+    cancelOfferTitle: 'Cancel this offer?',
+    cancelOfferConsequence:
+      'The offer leaves this list. You signed it, so the other peer can still submit it until {until}; if they do, the channel shows up here again, open.',
     role: {
       payer: 'paying',
       payee: 'earning',

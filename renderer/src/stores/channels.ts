@@ -51,14 +51,47 @@ export function sortChannels(list: readonly ChannelView[]): ChannelView[] {
   });
 }
 
+/** Offers the user cancelled here, by identity and channel id (kept in this browser's storage). */
+const CANCELLED_KEY = 'wallet-tracker.cancelled-offers';
+
+function readCancelled(): Set<string> {
+  try {
+    const raw: unknown = JSON.parse(localStorage.getItem(CANCELLED_KEY) ?? '[]');
+    return new Set(Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : []);
+  } catch {
+    return new Set();
+  }
+}
+
+const cancelKey = (c: ChannelView) => `${c.identityId}\n${c.channelId}`;
+
 export const useChannelsStore = defineStore('channels', () => {
   const session = useSessionStore();
   const list = ref<ChannelView[]>([]);
   const loading = ref(false);
   const refreshing = ref(false);
   const error = ref<unknown>(null);
+  const cancelled = ref<Set<string>>(readCancelled());
 
-  const sorted = computed(() => sortChannels(list.value));
+  /**
+   * An offer signed here cannot be taken back: the other peer may still submit it. Cancelling
+   * hides it while it is pending; the wallet keeps checking it, and a submitted one is open and
+   * shown again.
+   */
+  function cancelOffer(c: ChannelView): void {
+    if (c.state !== 'unknown') return;
+    const next = new Set(cancelled.value).add(cancelKey(c));
+    cancelled.value = next;
+    try {
+      localStorage.setItem(CANCELLED_KEY, JSON.stringify([...next]));
+    } catch {
+      // no storage: hidden for this session only
+    }
+  }
+
+  const sorted = computed(() =>
+    sortChannels(list.value.filter((c) => !(c.state === 'unknown' && cancelled.value.has(cancelKey(c))))),
+  );
   const open = computed(() => list.value.filter((c) => c.state === 'open'));
 
   function identityId(): string {
@@ -167,6 +200,7 @@ export const useChannelsStore = defineStore('channels', () => {
   return {
     list,
     sorted,
+    cancelOffer,
     open,
     loading,
     refreshing,
