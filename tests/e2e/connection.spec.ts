@@ -63,6 +63,8 @@ test.describe.serial('offline mode and a changed tracker key', () => {
     await ledger.stop();
     await expect(statusState(page)).toHaveAttribute('data-state', 'reconnecting', { timeout: 15_000 });
     await expect(statusState(page)).toContainText(/reconnecting/i);
+    // The reason in words, beside the state (not only in a tooltip).
+    await expect(page.getByTestId('status-error')).toHaveText('Nothing answers at the tracker address.');
     await expect(page.getByTestId('status-reconnect')).toBeVisible();
     await expect(page.getByTestId('dashboard-offline')).toBeVisible();
     // Nothing that needs the tracker can be started; what was read stays, with how old it is.

@@ -73,7 +73,9 @@ test.describe.serial('first run, returning user, preferences', () => {
 
     await page.getByTestId('unlock-passphrase').fill('wrong passphrase');
     await page.getByTestId('unlock-submit').click();
-    await expect(page.getByTestId('unlock-error')).toBeVisible();
+    // Defect 3: one plain sentence, said once (no "(the passphrase is wrong)" after it).
+    await expect(page.getByTestId('unlock-error')).toHaveText('The passphrase is wrong.');
+    await expect(page.getByTestId('unlock')).not.toContainText('(the passphrase is wrong)');
 
     await page.getByTestId('unlock-passphrase').fill(PASSPHRASE);
     await page.getByTestId('unlock-submit').click();

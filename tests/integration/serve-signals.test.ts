@@ -108,27 +108,22 @@ describe('stopping the served app', () => {
     }
   }, 90_000);
 
-  it('defect 10: SIGTERM to the process group of `npm run serve` stops the host cleanly', async () => {
-    const s = await serve(true);
-    try {
-      process.kill(-s.child.pid!, 'SIGTERM');
-      expect(await gone(s.pid)).toBe(true);
-      expect(await listening(s.port)).toBe(false);
-      expect(s.stderr()).not.toMatch(/again|shutdown failed/);
-    } finally {
-      cleanup(s);
-    }
-  }, 90_000);
-
-  it('defect 10: SIGTERM to npm alone does not leave the host serving', async () => {
-    const s = await serve(true);
-    try {
-      process.kill(s.child.pid!, 'SIGTERM');
-      expect(await gone(s.pid)).toBe(true);
-      expect(await listening(s.port)).toBe(false);
-      expect(s.stderr()).not.toMatch(/again|shutdown failed/);
-    } finally {
-      cleanup(s);
-    }
-  }, 90_000);
+  it.each([
+    ['the process group of `npm run serve`', (s: Served) => -s.child.pid!],
+    ['npm alone', (s: Served) => s.child.pid!],
+  ])(
+    'defect 10: SIGTERM to %s stops the host cleanly, not leaving it serving',
+    async (_who, target) => {
+      const s = await serve(true);
+      try {
+        process.kill(target(s), 'SIGTERM');
+        expect(await gone(s.pid)).toBe(true);
+        expect(await listening(s.port)).toBe(false);
+        expect(s.stderr()).not.toMatch(/again|shutdown failed/);
+      } finally {
+        cleanup(s);
+      }
+    },
+    90_000,
+  );
 });
