@@ -52,7 +52,8 @@ describe('identities', () => {
         passphrase: PASS,
       }),
     ).rejects.toMatchObject({
-      code: 'BAD_KEY',
+      // A public key where the private one belongs is named as such (issue 7, defect 3).
+      code: 'NOT_PRIVATE_KEY',
     });
     const b = await app.call('identities.import', {
       name: 'Enc',
