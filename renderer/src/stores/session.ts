@@ -20,6 +20,14 @@ const IDLE: ConnectionStatus = {
   offeredFingerprint: null,
 };
 
+/** A session in these states needs no new connect: it is up, or on its way, or waits for the user. */
+const SESSION_UP: readonly ConnectionStatus['state'][] = [
+  'online',
+  'connecting',
+  'reconnecting',
+  'key_changed',
+];
+
 function upsert<T extends { id: string }>(list: T[], item: T): T[] {
   const i = list.findIndex((x) => x.id === item.id);
   if (i < 0) return [...list, item];
@@ -106,9 +114,7 @@ export const useSessionStore = defineStore('session', () => {
         activeProfileId.value = profile.id;
         phase.value = 'ready';
         const alreadyUp =
-          st.identityId === identity.id &&
-          st.profileId === profile.id &&
-          ['online', 'connecting', 'reconnecting', 'key_changed'].includes(st.state);
+          st.identityId === identity.id && st.profileId === profile.id && SESSION_UP.includes(st.state);
         // A locked identity cannot sign the handshake: the shell asks for the passphrase first.
         if (!alreadyUp && !needsUnlock.value) void connect(profile.id, identity.id).catch(() => undefined);
       } else {
@@ -285,7 +291,7 @@ export const useSessionStore = defineStore('session', () => {
     hostReturns.value++;
     const identityId = activeIdentityId.value;
     const profileId = activeProfileId.value;
-    const up = ['online', 'connecting', 'reconnecting', 'key_changed'].includes(st.state);
+    const up = SESSION_UP.includes(st.state);
     if (identityId && profileId && !up && !needsUnlock.value)
       void connect(profileId, identityId).catch(() => undefined);
   }
