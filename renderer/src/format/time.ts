@@ -4,18 +4,27 @@ function pad(n: number): string {
   return n.toString().padStart(2, '0');
 }
 
+/** Unit marks of a countdown, written right after each number (the UI passes translated ones). */
+export interface CountdownUnits {
+  d: string;
+  h: string;
+  m: string;
+  s: string;
+}
+const SHORT_UNITS: CountdownUnits = { d: 'd', h: 'h', m: 'm', s: 's' };
+
 /** Time left as "1d 02h", "1h 02m 03s", "4m 05s", "12s"; "0s" when over. */
-export function formatCountdown(ms: number): string {
-  if (!Number.isFinite(ms) || ms <= 0) return '0s';
+export function formatCountdown(ms: number, u: CountdownUnits = SHORT_UNITS): string {
+  if (!Number.isFinite(ms) || ms <= 0) return `0${u.s}`;
   const total = Math.floor(ms / 1000);
   const d = Math.floor(total / 86400);
   const h = Math.floor((total % 86400) / 3600);
   const m = Math.floor((total % 3600) / 60);
   const s = total % 60;
-  if (d > 0) return `${d}d ${pad(h)}h`;
-  if (h > 0) return `${h}h ${pad(m)}m ${pad(s)}s`;
-  if (m > 0) return `${m}m ${pad(s)}s`;
-  return `${s}s`;
+  if (d > 0) return `${d}${u.d} ${pad(h)}${u.h}`;
+  if (h > 0) return `${h}${u.h} ${pad(m)}${u.m} ${pad(s)}${u.s}`;
+  if (m > 0) return `${m}${u.m} ${pad(s)}${u.s}`;
+  return `${s}${u.s}`;
 }
 
 /** Whole seconds until `at` (for "reconnecting in Ns"), never negative. */

@@ -106,6 +106,12 @@ export default {
   countdown: {
     left: '{time} left',
     expired: 'expired',
+    units: {
+      d: 'd',
+      h: 'h',
+      m: 'm',
+      s: 's',
+    },
   },
   capacity: {
     label: 'Available {available}, reserved {reserved} of {total}',

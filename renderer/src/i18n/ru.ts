@@ -106,6 +106,12 @@ const ru: typeof en = {
   countdown: {
     left: 'осталось {time}',
     expired: 'истёк',
+    units: {
+      d: ' д',
+      h: ' ч',
+      m: ' мин',
+      s: ' с',
+    },
   },
   capacity: {
     label: 'Доступно {available}, зарезервировано {reserved} из {total}',
