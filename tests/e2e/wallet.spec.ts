@@ -69,22 +69,7 @@ test.describe.serial('addresses and a local transfer channel', () => {
     await expect(spend.getByTestId('address-spend-countdown')).toHaveAttribute('data-state', 'ok');
     await expect(spend.getByTestId('address-spend-countdown')).toHaveText(/^(29m \d+s|30m 0s) left$/);
 
-    // Defect 8: locked meanwhile (here by hand in Settings), the action asks for the passphrase in
-    // place and then goes on: no error to dismiss, no second click on "Open".
-    await nav(page, 'settings');
-    await page.getByTestId('identity-item').filter({ hasText: 'Alice' }).getByTestId('identity-lock').click();
-    await expect(page.getByTestId('unlock')).toBeVisible();
-    await page.getByTestId('unlock-close').click();
-    await nav(page, 'dashboard');
-    await page.getByTestId('open-income').click();
-    await page.getByTestId('confirm-open-ok').click();
-    await expect(page.getByTestId('inline-unlock-passphrase')).toBeFocused();
-    await page.getByTestId('inline-unlock-passphrase').fill(PASSPHRASE);
-    await page.getByTestId('inline-unlock-passphrase').press('Enter');
-    await expect(page.getByTestId('confirm-open')).toBeHidden();
-    const income = page.locator('[data-testid="address-card"][data-kind="income"]');
-    await expect(income).toHaveCount(1);
-    await expect(page.getByTestId('status-unlock')).toHaveCount(0);
+    const income = await openAddress(page, 'income');
     aliceIncome = (await income.getAttribute('data-address'))!;
     expect(aliceIncome).not.toBe(aliceSpend);
     await expect(income.getByTestId('address-income-amount')).toHaveAttribute('data-atoms', '0');
@@ -164,7 +149,24 @@ test.describe.serial('addresses and a local transfer channel', () => {
     await expect(preview).toHaveAttribute('data-state', 'ok');
     await screenshot(page, 'channels-new');
 
+    // Defect 8: Bob, the payee, was locked meanwhile (auto-lock, or by hand): the dialog asks for his
+    // passphrase in place and then opens the channel: no error to dismiss, no second click.
+    await page.getByTestId('new-channel').getByRole('button', { name: 'Cancel' }).click();
+    await nav(page, 'settings');
+    await page.getByTestId('identity-item').filter({ hasText: 'Bob' }).getByTestId('identity-lock').click();
+    await expect(
+      page.getByTestId('identity-item').filter({ hasText: 'Bob' }).getByTestId('identity-unlock'),
+    ).toBeVisible();
+    await nav(page, 'channels');
+    await page.getByTestId('channels-new').click();
+    await page.getByTestId('new-channel-payee').selectOption({ label: 'Bob' });
+    await page.getByTestId('new-channel-planned').fill('5');
+    await expect(preview).toHaveAttribute('data-state', 'ok');
     await page.getByTestId('new-channel-submit').click();
+    await expect(page.getByTestId('inline-unlock')).toContainText('Bob is locked');
+    await expect(page.getByTestId('inline-unlock-passphrase')).toBeFocused();
+    await page.getByTestId('inline-unlock-passphrase').fill(PASSPHRASE);
+    await page.getByTestId('inline-unlock-passphrase').press('Enter');
     await expect(dialog).toBeHidden();
     const row = page.getByTestId('channel-row');
     await expect(row).toHaveCount(1);
