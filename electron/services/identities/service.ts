@@ -154,6 +154,7 @@ export class Identities {
   }
 
   create(name: string, passphrase?: string): IdentityInfo {
+    this.checkNameFree(name); // before the key pair, which takes a while to make
     return this.add(name, generateRsaKeyPair().privatePem, passphrase);
   }
 
