@@ -22,7 +22,7 @@ beforeEach(() => {
   vi.setSystemTime(NOW);
   api = new FakeApi()
     .handle('addresses.list', () => useAddressesStore().list)
-    .handle('common.state', () => null)
+    .handle('common.state', () => useAddressesStore().common)
     .handle('channels.list', () => useChannelsStore().list)
     .handle('history.query', () => ({ items: [], next: null, total: 0 }));
   freshApp(api);

@@ -170,6 +170,7 @@ describe('app backend against the embedded tracker', () => {
   });
 
   it('defect 4: a mistyped payee address is reported as a wrong checksum, on the address field', async () => {
+    const { alice, spend, income } = await pair();
     // One character of the body changed: the shape is right, the checksum no longer matches.
     const body = income.address.slice(-40);
     const swapped = body[5] === 'A' ? 'B' : 'A';

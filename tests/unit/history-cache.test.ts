@@ -258,12 +258,12 @@ describe('HistoryCache', () => {
 
   it('defect 11: the channel filter takes the beginning of an id, exactly (case, % and _ literal)', () => {
     const ids = ['chan-AbC-123456', 'chan-AbC-999', 'chan-abc-777', 'promo%2025', 'a_b'];
-    cache.insertItems(
+    cache.transactions.insertItems(
       's',
       ids.map((c, i) => makeItem({ txId: `tx${i}`, timestamp: BASE + i, txType: 16, contractId: c })),
     );
     const byChannel = (channelId: string) =>
-      cache
+      cache.transactions
         .query('s', { filter: { channelId } })
         .items.map((i) => i.contractId)
         .sort();
@@ -273,7 +273,7 @@ describe('HistoryCache', () => {
     expect(byChannel('promo%')).toEqual(['promo%2025']);
     expect(byChannel('a_')).toEqual(['a_b']);
     expect(byChannel('b')).toEqual([]);
-    expect(cache.query('s', { filter: { channelId: 'chan-AbC' } }).total).toBe(2);
+    expect(cache.transactions.query('s', { filter: { channelId: 'chan-AbC' } }).total).toBe(2);
   });
 
   it('search treats %, _ and \\ literally', () => {
