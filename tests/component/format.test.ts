@@ -26,7 +26,7 @@ import {
   shortFingerprint,
   teleports,
 } from '../../renderer/src/format';
-import { connectionError, describeError, explainError } from '../../renderer/src/util/errors';
+import { describeError, explainError } from '../../renderer/src/util/errors';
 
 describe('amounts', () => {
   it('groups atoms and formats teleports without floats', () => {
@@ -180,7 +180,6 @@ describe('error descriptions', () => {
     'errors.NOT_OWNER': 'This address belongs to another key.',
     'errors.WRONG_PASSPHRASE': 'The passphrase is wrong.',
     'errors.UNKNOWN': 'Something went wrong.',
-    'status.errors.refused': 'Nothing answers at the tracker address.',
   };
   const t = (k: string) => dict[k] ?? k;
   const te = (k: string) => k in dict;
@@ -211,17 +210,6 @@ describe('error descriptions', () => {
       detail: 'files[0].message: Invalid input: expected string',
     });
     expect(describeError('oops', t, te)).toBe('Something went wrong.');
-  });
-
-  it('reads the connection status error and words a refused address', () => {
-    const c = connectionError('CONNECTION_LOST: connect ECONNREFUSED 127.0.0.1:8787')!;
-    expect(c.code).toBe('CONNECTION_LOST');
-    expect(explainError(c, t, te, c.keys)).toEqual({
-      code: 'CONNECTION_LOST',
-      sentence: 'Nothing answers at the tracker address.',
-      detail: 'connect ECONNREFUSED 127.0.0.1:8787',
-    });
-    expect(connectionError(null)).toBeNull();
   });
 });
 

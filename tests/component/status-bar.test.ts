@@ -92,12 +92,14 @@ describe('StatusBar', () => {
       profileId: 'p-embedded',
       state: 'reconnecting',
       nextAttemptAt: 1_000_000 + 3_000,
-      error: 'CONNECTION_LOST: connect ECONNREFUSED 127.0.0.1:8787',
+      error:
+        'The tracker at ws://127.0.0.1:8787 refused the connection: nothing is listening there, or it is down.',
+      errorKind: 'REFUSED',
     });
     const w = mountBar();
     const error = w.get('[data-testid="status-error"]');
     expect(error.text()).toBe('Nothing answers at the tracker address.');
-    expect(error.attributes('title')).toContain('ECONNREFUSED');
+    expect(error.attributes('title')).toContain('ws://127.0.0.1:8787');
     w.unmount();
   });
 

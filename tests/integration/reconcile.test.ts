@@ -33,11 +33,15 @@ async function connect(app: TestApp, who: IdentityInfo, url: string): Promise<vo
   expect(status.state).toBe('online');
 }
 
+let pairs = 0;
+
 /** Alice (payer) in one app with a spend address, Bob (payee) in another with an income address. */
 async function pair(payer: TestApp, payee: TestApp, tracker: LedgerProcess): Promise<Pair> {
+  // Each pair gets names of its own: identity names are unique in an app.
+  const n = ++pairs;
   const [alice, bob] = await Promise.all([
-    payer.call('identities.create', { name: 'Alice', passphrase: PASS }),
-    payee.call('identities.create', { name: 'Bob', passphrase: PASS }),
+    payer.call('identities.create', { name: `Alice ${n}`, passphrase: PASS }),
+    payee.call('identities.create', { name: `Bob ${n}`, passphrase: PASS }),
   ]);
   await Promise.all([connect(payer, alice, tracker.url), connect(payee, bob, tracker.url)]);
   const [spend, income] = await Promise.all([

@@ -53,19 +53,3 @@ export function explainError(e: unknown, t: Translate, te: Has, keys: string[] =
 export function describeError(e: unknown, t: Translate, te: Has): string {
   return explainError(e, t, te).sentence;
 }
-
-/**
- * The connection status carries its last error as "CODE: message" (electron/services/app/connection.ts).
- * A refused or unresolvable address gets a sentence of its own: those are what a user can act on.
- */
-export function connectionError(text: string | null): (CodedError & { keys: string[] }) | null {
-  if (!text) return null;
-  const m = /^([A-Z][A-Z0-9_]*): ([\s\S]*)$/.exec(text);
-  const code = m ? m[1]! : 'UNKNOWN';
-  const message = m ? m[2]! : text;
-  const keys = [`status.errors.${code}`];
-  if (/ECONNREFUSED/.test(message)) keys.unshift('status.errors.refused');
-  else if (/ENOTFOUND|EAI_AGAIN/.test(message)) keys.unshift('status.errors.notFound');
-  else if (/ETIMEDOUT|timed? ?out/i.test(message)) keys.unshift('status.errors.timeout');
-  return { code, message, keys };
-}
