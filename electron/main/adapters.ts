@@ -31,6 +31,7 @@ export function createElectronSettingsStore(): SettingsStoreLike {
   return {
     get: (key) => store.get(key),
     set: (key, value) => store.set(key, value),
+    setMany: (values) => store.set(values),
   };
 }
 

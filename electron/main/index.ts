@@ -9,6 +9,7 @@ import { createAppBackend } from '../services/app/create-backend';
 import { securePrivateDataDir } from '../services/files/private';
 import { createElectronSettingsStore, createSafeStorageProtection, WindowStateKeeper } from './adapters';
 import { launchEmbeddedTrackerElectron } from './embedded-tracker';
+import { createFileDialogs } from './file-dialogs';
 import { createAppUrlCheck, registerApiIpc, type SenderFrame } from './ipc';
 import { NOTIFIED_EVENTS, notificationFor, type NotifiedEvent } from './notification-texts';
 import { isPermissionAllowed } from './permissions';
@@ -104,6 +105,7 @@ async function start(): Promise<void> {
     keyProtection,
     settingsStore: createElectronSettingsStore(),
     launchEmbeddedTracker: launchEmbeddedTrackerElectron,
+    fileDialogs: createFileDialogs(),
   });
   const current = backend;
   registerApiIpc(ipcMain, current, isTrustedSender, () => BrowserWindow.getAllWindows());

@@ -24,6 +24,8 @@ import {
   textFile,
   trackerProfile,
 } from './models';
+import { backupOpened, backupSaved, MAX_BACKUP_FILE_BYTES, restorePlan } from './backup';
+import { contactInfo, contactName } from './contacts';
 
 const id = z.string().min(1).max(128);
 const name = z.string().trim().min(1, 'a name is needed').max(100);
@@ -38,6 +40,7 @@ const fileText = z
   .string()
   .min(1)
   .max(256 * 1024);
+const backupText = z.string().min(1).max(MAX_BACKUP_FILE_BYTES);
 
 function method<A extends z.ZodType, R extends z.ZodType>(args: A, result: R) {
   return { args, result };
@@ -82,12 +85,46 @@ export const requests = {
     textFile,
   ),
   'identities.rename': method(z.object({ id, name }), identityInfo),
-  'identities.delete': method(z.object({ id }), z.object({ deleted: z.boolean() })),
+  /** `confirmName`: the identity's name typed again by the owner (NAME_MISMATCH otherwise). */
+  'identities.delete': method(
+    z.object({ id, confirmName: z.string().max(200) }),
+    z.object({ deleted: z.boolean() }),
+  ),
   'identities.unlock': method(z.object({ id, passphrase: z.string().min(1).max(1024) }), identityInfo),
   'identities.lock': method(z.object({ id }), identityInfo),
   /** Drops every decrypted key from memory (what auto-lock does). */
   'identities.lockAll': method(none, z.array(identityInfo)),
   'identities.setAutoRenew': method(z.object({ id, autoRenew: z.boolean() }), identityInfo),
+
+  'contacts.list': method(none, z.array(contactInfo)),
+  'contacts.add': method(z.object({ name: contactName, publicPem: pemText }), contactInfo),
+  'contacts.rename': method(z.object({ id, name: contactName }), contactInfo),
+  'contacts.delete': method(z.object({ id }), z.object({ deleted: z.boolean() })),
+
+  /**
+   * Encrypts the whole wallet with `passphrase` into one file: saved through the native dialog in
+   * Electron (`cancelled` when closed), else written to the exports folder for the page to download.
+   */
+  'backup.create': method(z.object({ passphrase }), backupSaved),
+  /** Electron: a backup file chosen in the native open dialog (null: cancelled). */
+  'backup.pickFile': method(none, z.object({ fileName: z.string(), content: z.string() }).nullable()),
+  /**
+   * Opens a backup file with its passphrase: its summary and what restoring it here would do. The
+   * identities whose keys it holds count as backed up from then on.
+   */
+  'backup.open': method(
+    z.object({ content: backupText, passphrase: z.string().min(1).max(1024) }),
+    backupOpened,
+  ),
+  /** Restores what `backup.open` previewed in `mode` (RESTORE_CHANGED when the wallet changed since). */
+  'backup.restore': method(
+    z.object({
+      content: backupText,
+      passphrase: z.string().min(1).max(1024),
+      mode: z.enum(['new', 'merge']),
+    }),
+    restorePlan,
+  ),
 
   'trackers.list': method(none, z.array(trackerProfile)),
   'trackers.add': method(z.object({ name, url: z.string().url().max(2048) }), trackerProfile),
@@ -99,7 +136,10 @@ export const requests = {
   'trackers.connect': method(z.object({ profileId: id, identityId: id }), connectionStatus),
   'trackers.disconnect': method(none, connectionStatus),
   'trackers.status': method(none, connectionStatus),
-  /** Accepts the key the tracker now presents (after the user reviewed it) and reconnects. */
+  /**
+   * Pins the key the tracker presents, after the owner reviewed it (first connection to a remote
+   * tracker, or a changed key), and reconnects.
+   */
   'trackers.acceptKey': method(z.object({ profileId: id, fingerprint: z.string() }), connectionStatus),
 
   'addresses.list': method(z.object({ identityId: id }), z.array(addressView)),
@@ -165,6 +205,7 @@ export const PASSIVE_REQUESTS: ReadonlySet<RequestName> = new Set<RequestName>([
   'app.info',
   'settings.get',
   'identities.list',
+  'contacts.list',
   'trackers.list',
   'trackers.status',
   'addresses.list',
@@ -216,6 +257,7 @@ export const events = {
   }),
   'sync.progress': syncStatus.extend({ profileId: z.string().nullable() }),
   'identities.changed': z.array(identityInfo),
+  'contacts.changed': z.array(contactInfo),
   'trackers.changed': z.array(trackerProfile),
   'settings.changed': settings,
 } as const;

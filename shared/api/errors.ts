@@ -14,6 +14,8 @@ export const CLIENT_ERROR_CODES = [
   'BAD_RESPONSE_SIGNATURE',
   /** The tracker at this URL answers with another key; the user must accept it first. */
   'KEY_CHANGED',
+  /** First contact with a remote tracker: its key awaits the owner's confirmation (TOFU). */
+  'KEY_UNCONFIRMED',
   /** The session is stopped (or was never started). */
   'OFFLINE',
   /** A response that is not what the command returns (shape, JSON, wrong address, …). */
@@ -55,6 +57,21 @@ export const APP_ERROR_CODES = [
   'BAD_CURSOR',
   'BAD_ARGUMENT',
   'CACHE_VERSION',
+  /** Deleting an identity: the typed name is not the identity's. */
+  'NAME_MISMATCH',
+  /** Contacts: a key already named, a name already used, a private or own key given. */
+  'DUPLICATE_CONTACT',
+  'CONTACT_NOT_FOUND',
+  'NOT_PUBLIC_KEY',
+  'OWN_KEY',
+  /** Wallet backups: not one, damaged or altered, from a newer app, too large; a stale preview. */
+  'NOT_A_BACKUP',
+  'BACKUP_DAMAGED',
+  'BACKUP_NEWER_VERSION',
+  'BACKUP_TOO_LARGE',
+  'RESTORE_CHANGED',
+  /** A native file dialog was asked for where there is none (the served app uses the browser's). */
+  'NO_FILE_DIALOG',
   /** From the transports themselves (preload, bridge client). */
   'TRANSPORT',
   'UNKNOWN_EVENT',

@@ -19,6 +19,11 @@ export const identityInfo = z.object({
   unlocked: z.boolean(),
   autoRenew: z.boolean(),
   createdAt: z.number(),
+  /**
+   * When a wallet backup holding this identity's key was last proven to open (with its passphrase),
+   * or it was restored from one; null: never backed up (the UI warns).
+   */
+  backedUpAt: z.number().nullable(),
 });
 export type IdentityInfo = z.infer<typeof identityInfo>;
 
@@ -38,6 +43,8 @@ export const connectionState = z.enum([
   'online',
   'reconnecting',
   'offline',
+  /** First connection to a remote tracker: its key awaits the owner's confirmation before it is pinned. */
+  'key_new',
   'key_changed',
 ]);
 export type ConnectionState = z.infer<typeof connectionState>;
@@ -57,7 +64,7 @@ export const connectionStatus = z.object({
    * HANDSHAKE_REFUSED, BAD_SIGNATURE, KEY_CHANGED, BAD_URL, EMBEDDED_FAILED or OTHER.
    */
   errorKind: z.string().nullable(),
-  /** When key_changed: the key the tracker now presents, for the user to review. */
+  /** When key_new or key_changed: the key the tracker presents, for the user to review. */
   offeredKey: z.string().nullable(),
   offeredFingerprint: z.string().nullable(),
 });

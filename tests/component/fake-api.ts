@@ -76,6 +76,7 @@ export function identity(over: Partial<IdentityInfo> = {}): IdentityInfo {
     unlocked: true,
     autoRenew: false,
     createdAt: 1_700_000_000_000,
+    backedUpAt: 1_700_000_100_000,
     ...over,
   };
 }

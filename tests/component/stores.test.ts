@@ -152,8 +152,8 @@ describe('session store', () => {
     await session.init();
     session.activeIdentityId = 'id-alice';
     session.phase = 'ready';
-    await session.deleteIdentity('id-alice');
-    expect(api.callsOf('identities.delete')).toEqual([{ id: 'id-alice' }]);
+    await session.deleteIdentity('id-alice', 'Alice');
+    expect(api.callsOf('identities.delete')).toEqual([{ id: 'id-alice', confirmName: 'Alice' }]);
     expect(session.identities).toEqual([]);
     expect(session.phase).toBe('onboarding');
   });

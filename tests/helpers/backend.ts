@@ -91,3 +91,23 @@ export function record<E extends EventName>(
   const stop = backend.events.on(event, (p) => all.push(p));
   return { all, last: () => all[all.length - 1], stop };
 }
+
+/**
+ * Connects to a remote tracker the way an owner does the first time: the app shows the tracker's
+ * key (state `key_new`) and the owner confirms it; resolves with the online status.
+ */
+export async function connectTrusting(
+  app: TestApp,
+  profileId: string,
+  identityId: string,
+): Promise<EventPayload<'connection'>> {
+  const first = await app.call('trackers.connect', { profileId, identityId });
+  if (first.state !== 'key_new') return first;
+  const online = nextEvent<EventPayload<'connection'>>(
+    app.backend,
+    'connection',
+    (s) => s.state === 'online',
+  );
+  await app.call('trackers.acceptKey', { profileId, fingerprint: first.offeredFingerprint! });
+  return online;
+}

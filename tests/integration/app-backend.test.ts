@@ -290,7 +290,7 @@ describe('app backend against the embedded tracker', () => {
     ).rejects.toMatchObject({
       code: 'NOT_A_PARTY',
     });
-    await app.call('identities.delete', { id: carol.id });
+    await app.call('identities.delete', { id: carol.id, confirmName: carol.name });
 
     const signed = await app.call('channels.countersign', { content: offer.content, identityId: bob.id });
     expect((await app.call('channels.reviewFile', { content: signed.content })).complete).toBe(true);

@@ -4,10 +4,12 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
-import { startApp, nextEvent, until, type TestApp } from '../helpers/backend';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connectTrusting, startApp, nextEvent, until, type TestApp } from '../helpers/backend';
 import { startLedger, tempDir, type LedgerProcess } from '../helpers/ledger-process';
 import type { ConnectionStatus, IdentityInfo } from '../../shared/api/models';
-import { parsePrivateKey } from '../../shared/crypto/keys';
+import { fingerprintOf, parsePrivateKey, publicPemOf } from '../../shared/crypto/keys';
 
 const PASS = 'correct horse battery';
 
@@ -36,7 +38,7 @@ describe('identities', () => {
     ).rejects.toMatchObject({
       code: 'DUPLICATE_IDENTITY',
     });
-    await app.call('identities.delete', { id: a.id });
+    await app.call('identities.delete', { id: a.id, confirmName: a.name });
     await expect(
       app.call('identities.import', { name: 'Enc', pem: enc, passphrase: PASS }),
     ).rejects.toMatchObject({ code: 'BAD_KEY' });
@@ -78,7 +80,14 @@ describe('identities', () => {
     await expect(app.call('identities.rename', { id: b.id, name: '   ' })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
-    expect(await app.call('identities.delete', { id: b.id })).toEqual({ deleted: true });
+    // Deleting takes the name typed again: another text deletes nothing.
+    await expect(app.call('identities.delete', { id: b.id, confirmName: 'renamed' })).rejects.toMatchObject({
+      code: 'NAME_MISMATCH',
+    });
+    expect((await app.call('identities.list', {})).map((i) => i.id)).toContain(b.id);
+    expect(await app.call('identities.delete', { id: b.id, confirmName: ' Renamed ' })).toEqual({
+      deleted: true,
+    });
     expect((await app.call('identities.list', {})).map((i) => i.publicPem)).not.toContain(a.publicPem);
   });
 
@@ -140,7 +149,7 @@ describe('a remote tracker that goes away, comes back, and changes its key', () 
   it('works online, keeps cached data offline and reconnects', async () => {
     const r = await remote();
     const { app, me, profileId, dir } = r;
-    expect((await app.call('trackers.connect', { profileId, identityId: me.id })).state).toBe('online');
+    expect((await connectTrusting(app, profileId, me.id)).state).toBe('online');
     const spend = await app.call('addresses.open', { identityId: me.id, kind: 'spend' });
     await app.call('history.sync', { identityId: me.id });
     await until(
@@ -186,10 +195,43 @@ describe('a remote tracker that goes away, comes back, and changes its key', () 
     expect(after.items.map((i) => i.txType).sort()).toEqual([2, 4]);
   });
 
+  it('pins a remote tracker’s key at the first connection only once the owner confirmed it', async () => {
+    const { app, me, profileId, dir } = await remote();
+    const first = await app.call('trackers.connect', { profileId, identityId: me.id });
+    // The key the tracker proved in its handshake, shown by fingerprint before anything is pinned.
+    const trackerKey = publicPemOf(parsePrivateKey(readFileSync(join(dir, 'tracker-key.pem'), 'utf8')));
+    expect(first).toMatchObject({
+      state: 'key_new',
+      error: null,
+      offeredFingerprint: fingerprintOf(trackerKey),
+    });
+    const profile = () => app.call('trackers.list', {}).then((l) => l.find((p) => p.id === profileId)!);
+    expect((await profile()).pinnedFingerprint).toBeNull();
+    await expect(app.call('addresses.open', { identityId: me.id, kind: 'spend' })).rejects.toMatchObject({
+      code: 'OFFLINE',
+    });
+    // Refused (the dialog's "Do not trust"): nothing pinned, and the next connection asks again.
+    expect((await app.call('trackers.disconnect', {})).state).toBe('idle');
+    expect((await profile()).pinnedFingerprint).toBeNull();
+    const again = await app.call('trackers.connect', { profileId, identityId: me.id });
+    expect(again.state).toBe('key_new');
+    await expect(app.call('trackers.acceptKey', { profileId, fingerprint: 'ffff' })).rejects.toMatchObject({
+      code: 'KEY_MISMATCH',
+    });
+    const online = nextEvent<ConnectionStatus>(app.backend, 'connection', (s) => s.state === 'online');
+    await app.call('trackers.acceptKey', { profileId, fingerprint: again.offeredFingerprint! });
+    await online;
+    expect((await profile()).pinnedFingerprint).toBe(fingerprintOf(trackerKey));
+    await app.call('addresses.open', { identityId: me.id, kind: 'spend' });
+    // Pinned: later connections go straight online.
+    await app.call('trackers.disconnect', {});
+    expect((await app.call('trackers.connect', { profileId, identityId: me.id })).state).toBe('online');
+  });
+
   it('blocks a changed tracker key until the user accepts it', async () => {
     const r = await remote();
     const { app, me, profileId } = r;
-    expect((await app.call('trackers.connect', { profileId, identityId: me.id })).state).toBe('online');
+    expect((await connectTrusting(app, profileId, me.id)).state).toBe('online');
     await app.call('addresses.open', { identityId: me.id, kind: 'spend' });
     const port = r.tracker.port;
     const before = (await app.call('trackers.list', {})).find((p) => p.id === profileId)!;
@@ -223,7 +265,7 @@ describe('a remote tracker that goes away, comes back, and changes its key', () 
     const r = await remote();
     const { me, profileId } = r;
     let app = r.app;
-    expect((await app.call('trackers.connect', { profileId, identityId: me.id })).state).toBe('online');
+    expect((await connectTrusting(app, profileId, me.id)).state).toBe('online');
     await app.call('addresses.open', { identityId: me.id, kind: 'income' });
     await app.call('history.sync', { identityId: me.id });
     await until(
@@ -326,8 +368,8 @@ describe('two apps co-signing through files on one tracker', () => {
     const bob = await appB.call('identities.create', { name: 'Bob', passphrase: PASS });
     const pa = (await appA.call('trackers.add', { name: 'T', url: tracker.url })).id;
     const pb = (await appB.call('trackers.add', { name: 'T', url: tracker.url })).id;
-    await appA.call('trackers.connect', { profileId: pa, identityId: alice.id });
-    await appB.call('trackers.connect', { profileId: pb, identityId: bob.id });
+    await connectTrusting(appA, pa, alice.id);
+    await connectTrusting(appB, pb, bob.id);
     const spend = await appA.call('addresses.open', { identityId: alice.id, kind: 'spend' });
     const income = await appB.call('addresses.open', { identityId: bob.id, kind: 'income' });
     const draft = {

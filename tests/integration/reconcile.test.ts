@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startApp, until, record, type TestApp } from '../helpers/backend';
+import { connectTrusting, startApp, until, record, type TestApp } from '../helpers/backend';
 import { startLedger, type LedgerProcess } from '../helpers/ledger-process';
 import type { AddressView, ChannelView, IdentityInfo } from '../../shared/api/models';
 
@@ -26,10 +26,7 @@ async function profileFor(app: TestApp, url: string): Promise<string> {
 }
 
 async function connect(app: TestApp, who: IdentityInfo, url: string): Promise<void> {
-  const status = await app.call('trackers.connect', {
-    profileId: await profileFor(app, url),
-    identityId: who.id,
-  });
+  const status = await connectTrusting(app, await profileFor(app, url), who.id);
   expect(status.state).toBe('online');
 }
 

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
 import { createPinia, setActivePinia } from 'pinia';
-import { startApp, until, record, type TestApp } from '../helpers/backend';
+import { connectTrusting, startApp, until, record, type TestApp } from '../helpers/backend';
 import { startLedger, type LedgerProcess } from '../helpers/ledger-process';
 import type { ApiTransport } from '../../shared/api/contract';
 import { setTransport } from '../../renderer/src/stores/transport';
@@ -62,6 +62,16 @@ async function renderer(app: TestApp) {
 }
 type Ui = Awaited<ReturnType<typeof renderer>>;
 
+/** The owner confirms a remote tracker's key at the first connection (the dialog's Trust button). */
+async function trustFirstKey(ui: Ui): Promise<void> {
+  expect(ui.session.status.state).toBe('key_new');
+  await ui.session.acceptKey();
+  await until(
+    () => ui.session.status.state,
+    (s) => s === 'online',
+  );
+}
+
 /** Lets the stores finish what the last events started (their loads are in-process promises). */
 async function settled(ui: Ui): Promise<void> {
   await until(
@@ -96,6 +106,7 @@ describe('a tracker switch shows only the new tracker’s data', () => {
     const me = await ui.session.createIdentity(name, PASS);
     const first = await ui.session.addTracker(`T1 ${name}`, t1.url);
     await ui.session.connect(first.id, me.id);
+    await trustFirstKey(ui);
     const spend = await ui.addresses.open('spend');
     await ui.history.sync();
     const u = ui;
@@ -111,6 +122,7 @@ describe('a tracker switch shows only the new tracker’s data', () => {
     const { ui, me, spend, txId } = await onFirstTracker('Switcher');
     const second = await ui.session.addTracker('T2', t2.url);
     await ui.session.switchTracker(second.id);
+    await trustFirstKey(ui);
     expect(ui.session.status).toMatchObject({ profileId: second.id, state: 'online' });
     // The new tracker's first sync ran (it has nothing for this identity yet).
     await until(
@@ -156,14 +168,21 @@ describe('the connection to the active tracker', () => {
   it('editing the active tracker’s URL dials the new URL at once', async () => {
     const me = await app.call('identities.create', { name: 'Editor', passphrase: PASS });
     const profile = await app.call('trackers.add', { name: 'Moving', url: t1.url });
-    expect((await app.call('trackers.connect', { profileId: profile.id, identityId: me.id })).state).toBe(
-      'online',
-    );
+    expect((await connectTrusting(app, profile.id, me.id)).state).toBe('online');
     const oldPin = (await app.call('trackers.list', {})).find((p) => p.id === profile.id)!.pinnedFingerprint;
     const dialled = () => t2.logs.filter((l) => l.event === 'connection').length;
     const before = dialled();
     await app.call('trackers.update', { id: profile.id, url: t2.url });
     await until(dialled, (n) => n > before);
+    // A new URL may be another tracker: its key is shown for confirmation again, not pinned silently.
+    const offered = await until(
+      () => app.call('trackers.status', {}),
+      (s) => s.state === 'key_new',
+    );
+    expect(
+      (await app.call('trackers.list', {})).find((p) => p.id === profile.id)!.pinnedFingerprint,
+    ).toBeNull();
+    await app.call('trackers.acceptKey', { profileId: profile.id, fingerprint: offered.offeredFingerprint! });
     const status = await until(
       () => app.call('trackers.status', {}),
       (s) => s.state === 'online',

@@ -163,6 +163,7 @@ describe('sealing a private key at rest', () => {
         sealed: legacySeal(Buffer.from(a.privatePem), PASS),
         autoRenew: false,
         createdAt: 1,
+        backedUpAt: null,
       };
       settings.saveIdentities([record]);
       const ids = new Identities(settings, null);
@@ -190,6 +191,7 @@ describe('sealing a private key at rest', () => {
           sealed: legacySeal(Buffer.from(a.privatePem), PASS),
           autoRenew: false,
           createdAt: 1,
+          backedUpAt: null,
         },
       ]);
       const ids = new Identities(settings, null);
@@ -214,6 +216,7 @@ describe('sealing a private key at rest', () => {
           sealed: Buffer.from(a.privatePem).toString('base64'),
           autoRenew: false,
           createdAt: 1,
+          backedUpAt: null,
         },
       ]);
       const ids = new Identities(settings, protection);

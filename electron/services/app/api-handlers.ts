@@ -1,10 +1,12 @@
 /** One handler per contract request, over the composed services (see create-backend.ts). */
 import { AppError, type ApiEvents, type ApiHandlers } from '../api/backend';
+import type { WalletBackup } from '../backup/wallet-backup';
 import type { AddressBook } from '../channels/address-book';
 import type { ChannelBook } from '../channels/channel-book';
 import type { Drafts } from '../channels/drafts';
 import type { TransferFiles } from '../channels/transfer-files';
 import type { WalletContext } from '../channels/wallet-context';
+import type { ContactBook } from '../contacts/contact-book';
 import type { IdentityInfo } from '../../../shared/api/models';
 import type { Identities } from '../identities/service';
 import type { AppSettings } from '../settings/store';
@@ -18,6 +20,8 @@ export interface AppServices {
   settings: AppSettings;
   events: ApiEvents;
   identities: Identities;
+  contacts: ContactBook;
+  backup: WalletBackup;
   /** Locks every identity and ends a session whose identity is now locked. */
   lockAll(): Promise<IdentityInfo[]>;
   profiles: TrackerProfiles;
@@ -52,8 +56,9 @@ export function apiHandlers(s: AppServices): ApiHandlers {
     'identities.export': async (a) => identities.export(a.id, a.exportPassphrase, a.passphrase),
     'identities.rename': async (a) => identities.rename(a.id, a.name),
     'identities.delete': async (a) => {
+      if (!identities.checkDeleteName(a.id, a.confirmName)) return { deleted: false };
       if (connection.activeIdentityId === a.id) await connection.disconnect();
-      return { deleted: identities.delete(a.id) };
+      return { deleted: identities.delete(a.id, a.confirmName) };
     },
     'identities.unlock': async (a) => identities.unlock(a.id, a.passphrase),
     'identities.lock': async (a) => {
@@ -63,6 +68,16 @@ export function apiHandlers(s: AppServices): ApiHandlers {
     },
     'identities.lockAll': () => s.lockAll(),
     'identities.setAutoRenew': async (a) => identities.setAutoRenew(a.id, a.autoRenew),
+
+    'contacts.list': async () => s.contacts.list(),
+    'contacts.add': async (a) => s.contacts.add(a.name, a.publicPem),
+    'contacts.rename': async (a) => s.contacts.rename(a.id, a.name),
+    'contacts.delete': async (a) => ({ deleted: s.contacts.delete(a.id) }),
+
+    'backup.create': (a) => s.backup.create(a.passphrase),
+    'backup.pickFile': () => s.backup.pickFile(),
+    'backup.open': (a) => s.backup.open(a.content, a.passphrase),
+    'backup.restore': (a) => s.backup.restore(a.content, a.passphrase, a.mode),
 
     'trackers.list': async () => profiles.list(),
     'trackers.add': async (a) => profiles.add(a.name, a.url),

@@ -188,6 +188,8 @@ export class ConnectionManager {
       url,
       signer,
       pinnedKey: profile.pinnedKey,
+      // Trust on first use made visible: a remote tracker's first key waits for the owner's yes.
+      confirmNewKey: !profile.embedded,
       onPin: (pem) => {
         // A newly pinned key is another scope: work begun under the old one must not write.
         this.generationNo++;
@@ -219,7 +221,7 @@ export class ConnectionManager {
       };
       const timer = setTimeout(done, waitMs);
       const check = (s: SessionStatus): void => {
-        if (s.state === 'online' || s.state === 'key_changed' || s.error) done();
+        if (s.state === 'online' || s.state === 'key_new' || s.state === 'key_changed' || s.error) done();
       };
       session.on('status', check);
       check(session.status);
@@ -267,7 +269,7 @@ export class ConnectionManager {
     const s = this.session;
     const offered = s?.status.offeredKey;
     if (!s || this.profileId !== profileId || !offered)
-      throw new AppError('NO_KEY_CHANGE', 'there is no changed key to accept');
+      throw new AppError('NO_KEY_CHANGE', 'no tracker key is waiting for confirmation');
     if (fingerprintOf(offered) !== fingerprint) {
       throw new AppError('KEY_MISMATCH', 'the tracker key changed again: review it once more');
     }

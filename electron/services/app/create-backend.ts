@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiEvents, type AppBackend } from '../api/backend';
+import { WalletBackup, type BackupLabelsPort, type FileDialogs } from '../backup/wallet-backup';
 import { AddressBook } from '../channels/address-book';
 import { AddressStates } from '../channels/address-states';
 import { ChannelBook } from '../channels/channel-book';
@@ -16,6 +17,7 @@ import { Drafts } from '../channels/drafts';
 import { TransferFiles } from '../channels/transfer-files';
 import { WalletContext } from '../channels/wallet-context';
 import { Watcher } from '../channels/watcher';
+import { ContactBook } from '../contacts/contact-book';
 import { ensurePrivateFile, securePrivateDataDir } from '../files/private';
 import { HistoryCache } from '../history/cache';
 import { AutoLock, type AutoLockOptions } from '../identities/auto-lock';
@@ -50,6 +52,10 @@ export interface CreateBackendOptions {
   refreshIntervalMs?: number;
   /** Auto-lock's clock and check period (tests); the idle time itself is a setting. */
   autoLock?: Pick<AutoLockOptions, 'now' | 'checkEveryMs'>;
+  /** Electron's native save and open dialogs (backups); absent: the page's download and file input. */
+  fileDialogs?: FileDialogs;
+  /** The owner's labels, which backups carry (the labels service); absent: backups hold no labels. */
+  labels?: BackupLabelsPort;
 }
 
 function appVersion(): string {
@@ -80,6 +86,7 @@ export async function createAppBackend(opts: CreateBackendOptions): Promise<AppB
     events.emit('identities.changed', list),
   );
   const profiles = new TrackerProfiles(settings, events);
+  const contacts = new ContactBook(settings, identities, (list) => events.emit('contacts.changed', list));
   const cachePath = join(opts.dataDir, CACHE_FILE);
   ensurePrivateFile(cachePath);
   const cache = new HistoryCache(cachePath);
@@ -146,11 +153,26 @@ export async function createAppBackend(opts: CreateBackendOptions): Promise<AppB
   });
   autoLock.start();
 
+  const version = opts.version ?? appVersion();
+  const backup = new WalletBackup({
+    settings,
+    identities,
+    contacts,
+    profiles,
+    events,
+    labels: opts.labels ?? null,
+    appVersion: version,
+    exportsDir: join(opts.dataDir, 'exports'),
+    dialogs: opts.fileDialogs ?? null,
+  });
+
   const handlers = apiHandlers({
-    info: { version: opts.version ?? appVersion(), mode: opts.mode, dataDir: opts.dataDir },
+    info: { version, mode: opts.mode, dataDir: opts.dataDir },
     settings,
     events,
     identities,
+    contacts,
+    backup,
     lockAll,
     profiles,
     connection,

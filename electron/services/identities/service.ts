@@ -17,11 +17,13 @@ import type { Signer } from '../../../shared/crypto/signed-payload';
 import type { IdentityInfo, TextFile } from '../../../shared/api/models';
 import { AppError } from '../api/backend';
 import {
+  checkSealedKey,
   damaged,
   openWithPassphrase,
   sealWithPassphrase,
   type KeyBinding,
   type KeyProtection,
+  type SealedKey,
 } from './protection';
 import { exportEncryptedPkcs8 } from './key-file';
 import type { AppSettings, IdentityRecord } from '../settings/store';
@@ -55,6 +57,7 @@ export class Identities {
       unlocked: r.protection === 'safeStorage' || this.unlocked.has(r.id),
       autoRenew: r.autoRenew,
       createdAt: r.createdAt,
+      backedUpAt: r.backedUpAt,
     };
   }
 
@@ -147,6 +150,7 @@ export class Identities {
       ...this.seal(canonicalPrivate, passphrase, { id, publicPem }),
       autoRenew: false,
       createdAt: Date.now(),
+      backedUpAt: null,
     };
     this.unlocked.set(record.id, key);
     this.save((list) => [...list, record]);
@@ -265,10 +269,98 @@ export class Identities {
     return this.info(this.record(id));
   }
 
-  delete(id: string): boolean {
+  /** False when there is no such identity; throws NAME_MISMATCH unless `confirmName` is its name. */
+  checkDeleteName(id: string, confirmName: string): boolean {
+    const r = this.settings.identities().find((x) => x.id === id);
+    if (!r) return false;
+    if (confirmName.trim() !== r.name.trim()) {
+      throw new AppError('NAME_MISMATCH', `type the identity’s name “${r.name}” to delete it`);
+    }
+    return true;
+  }
+
+  /**
+   * Deleting takes the identity's name typed again (exactly, outer spaces aside): the key goes with
+   * it, and without a backup so do the funds it controls.
+   */
+  delete(id: string, confirmName: string): boolean {
+    if (!this.checkDeleteName(id, confirmName)) return false;
     const before = this.settings.identities().length;
     this.unlocked.delete(id);
     this.save((list) => list.filter((r) => r.id !== id));
     return this.settings.identities().length < before;
+  }
+
+  // Backups ---------------------------------------------------------------------------------------
+
+  /** Marks the identities whose keys are among `publicPems` as backed up at `at`. */
+  markBackedUp(publicPems: readonly string[], at: number): void {
+    const ders = publicPems.flatMap((pem) => {
+      try {
+        return [parsePublicKey(pem).der];
+      } catch {
+        return [];
+      }
+    });
+    const held = (r: IdentityRecord) => ders.some((d) => parsePublicKey(r.publicPem).der.equals(d));
+    if (!this.settings.identities().some(held)) return;
+    this.save((list) => list.map((r) => (held(r) ? { ...r, backedUpAt: at } : r)));
+  }
+
+  /**
+   * An identity's key as a backup carries it, still sealed: a passphrase identity's record as it is
+   * on disk (its own passphrase opens it); an OS-keychain key sealed with the backup's passphrase,
+   * since the keychain's ciphertext cannot leave its machine.
+   */
+  sealedForBackup(
+    id: string,
+    backupPassphrase: string,
+  ): { sealedWith: 'identity' | 'backup'; sealed: SealedKey } {
+    const r = this.record(id);
+    if (r.protection === 'passphrase') return { sealedWith: 'identity', sealed: checkSealedKey(r.sealed) };
+    const pem = this.privateKey(id).export({ type: 'pkcs8', format: 'pem' }).toString();
+    return { sealedWith: 'backup', sealed: sealWithPassphrase(Buffer.from(pem), backupPassphrase, r) };
+  }
+
+  /**
+   * The record of an identity restored from a backup (same id: its sealed key is bound to it). A key
+   * sealed with the backup's passphrase is opened and checked now; where this app has an OS keychain
+   * it is sealed there, else it stays sealed with the backup's passphrase (which then unlocks it).
+   */
+  restoredRecord(
+    b: Pick<IdentityRecord, 'id' | 'name' | 'publicPem' | 'autoRenew' | 'createdAt'> & {
+      sealedWith: 'identity' | 'backup';
+      sealed: SealedKey;
+    },
+    backupPassphrase: string,
+    at: number,
+  ): IdentityRecord {
+    const base = {
+      id: b.id,
+      name: b.name,
+      publicPem: b.publicPem,
+      autoRenew: b.autoRenew,
+      createdAt: b.createdAt,
+      backedUpAt: at,
+    };
+    if (b.sealedWith === 'identity') return { ...base, protection: 'passphrase', sealed: b.sealed };
+    const opened = openWithPassphrase(b.sealed, backupPassphrase, b);
+    const key = this.checkedKey(opened.plain.toString(), {
+      ...base,
+      protection: 'passphrase',
+      sealed: b.sealed,
+    });
+    if (!this.protection) return { ...base, protection: 'passphrase', sealed: b.sealed };
+    const pem = key.export({ type: 'pkcs8', format: 'pem' }).toString();
+    return {
+      ...base,
+      protection: 'safeStorage',
+      sealed: this.protection.encrypt(Buffer.from(pem)).toString('base64'),
+    };
+  }
+
+  /** Tells listeners the list changed (after a restore wrote it). */
+  announce(): void {
+    this.onChange(this.list());
   }
 }

@@ -17,6 +17,8 @@ import { PRIVATE_FILE_MODE } from '../files/private';
 export interface SettingsStoreLike {
   get(key: string): unknown;
   set(key: string, value: unknown): void;
+  /** Several keys in one write of the file (a restore), where the store can do that. */
+  setMany?(values: Record<string, unknown>): void;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -40,8 +42,30 @@ export const identityRecord = z.object({
   sealed: z.union([z.string(), z.custom<SealedKey>((v) => typeof v === 'object' && v !== null)]),
   autoRenew: z.boolean().default(false),
   createdAt: z.number(),
+  /** When a backup holding this key was last proven to open (or it was restored from one). */
+  backedUpAt: z.number().nullable().default(null),
 });
 export type IdentityRecord = z.infer<typeof identityRecord>;
+
+/** A counterparty's public key with the owner's name for it. */
+export const contactRecord = z.object({
+  id: z.string().min(1).max(128),
+  name: z.string().min(1).max(100),
+  publicPem: z
+    .string()
+    .min(1)
+    .max(16 * 1024),
+  createdAt: z.number(),
+});
+export type ContactRecord = z.infer<typeof contactRecord>;
+
+/** Everything a wallet restore writes, at once. */
+export interface WalletRecords {
+  identities: IdentityRecord[];
+  contacts: ContactRecord[];
+  trackers: TrackerProfile[];
+  settings: Settings;
+}
 
 /** Plain-Node settings file (`settings.json` in the data folder). */
 export function createConfStore(dataDir: string): SettingsStoreLike {
@@ -52,7 +76,11 @@ export function createConfStore(dataDir: string): SettingsStoreLike {
     // It holds the sealed keys: owner-only whatever the umask (conf chmods each write).
     configFileMode: PRIVATE_FILE_MODE,
   });
-  return { get: (k) => conf.get(k), set: (k, v) => conf.set(k, v) };
+  return {
+    get: (k) => conf.get(k),
+    set: (k, v) => conf.set(k, v),
+    setMany: (values) => conf.set(values),
+  };
 }
 
 /** Typed views over the raw store. */
@@ -97,5 +125,26 @@ export class AppSettings {
 
   saveIdentities(list: IdentityRecord[]): void {
     this.store.set('identities', list);
+  }
+
+  contacts(): ContactRecord[] {
+    const parsed = z.array(contactRecord).safeParse(this.store.get('contacts') ?? []);
+    return parsed.success ? parsed.data : [];
+  }
+
+  saveContacts(list: ContactRecord[]): void {
+    this.store.set('contacts', list);
+  }
+
+  /** A restored wallet: one write of the file where the store allows it (nothing half-restored). */
+  saveWallet(w: WalletRecords): void {
+    const values = {
+      identities: w.identities,
+      contacts: w.contacts,
+      trackers: w.trackers,
+      settings: settingsSchema.parse(w.settings),
+    };
+    if (this.store.setMany) this.store.setMany(values);
+    else for (const [k, v] of Object.entries(values)) this.store.set(k, v);
   }
 }

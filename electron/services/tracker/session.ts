@@ -22,7 +22,12 @@ import {
 
 export { TrackerError, isTrackerError, type TrackerErrorCode } from './errors';
 
-export type SessionState = 'connecting' | 'online' | 'reconnecting' | 'offline' | 'key_changed';
+/**
+ * `key_new`: first contact with a tracker whose key is to be confirmed by the owner before it is
+ * pinned (trust on first use made visible); `key_changed`: the tracker presents another key than
+ * the pinned one. Both wait for `acceptOfferedKey`.
+ */
+export type SessionState = 'connecting' | 'online' | 'reconnecting' | 'offline' | 'key_new' | 'key_changed';
 
 export interface SessionError {
   code: TrackerErrorCode;
@@ -39,7 +44,7 @@ export interface SessionStatus {
   lastOnlineAt: number | null;
   /** The latest problem: a failed attempt, a refused handshake, a response that failed verification. */
   error: SessionError | null;
-  /** State `key_changed`: the key the tracker now presents (canonical PEM), awaiting acceptance. */
+  /** States `key_new` and `key_changed`: the key the tracker presents (canonical PEM), awaiting acceptance. */
   offeredKey: string | null;
 }
 
@@ -56,6 +61,11 @@ export interface TrackerSessionOptions {
   signer: Signer;
   /** The tracker key pinned for this URL, or null to pin on first use. */
   pinnedKey: string | null;
+  /**
+   * With no pinned key: stop in state `key_new` at the first handshake until the owner accepts the
+   * key (`acceptOfferedKey`), instead of pinning it silently. Default false (the embedded tracker).
+   */
+  confirmNewKey?: boolean;
   /** Called with the canonical PEM whenever a key gets pinned (first use, or an accepted change). */
   onPin?: (pem: string) => void | Promise<void>;
   /** Default timeout of a request, waiting for the connection included (default 15 s). */
@@ -156,6 +166,7 @@ export class TrackerSession extends EventEmitter<TrackerSessionEvents> {
   readonly url: string;
   private readonly signer: Signer;
   private readonly onPin: ((pem: string) => void | Promise<void>) | undefined;
+  private readonly confirmNewKey: boolean;
   private readonly requestTimeoutMs: number;
   private readonly handshakeTimeoutMs: number;
   private readonly backoff: BackoffOptions;
@@ -186,6 +197,7 @@ export class TrackerSession extends EventEmitter<TrackerSessionEvents> {
     this.signer = opts.signer;
     this.pinned = opts.pinnedKey;
     this.onPin = opts.onPin;
+    this.confirmNewKey = opts.confirmNewKey ?? false;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 15_000;
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs ?? 10_000;
     this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
@@ -227,13 +239,14 @@ export class TrackerSession extends EventEmitter<TrackerSessionEvents> {
   }
 
   /**
-   * State `key_changed`: pins the offered key (reporting it through onPin) and reconnects.
-   * Resolves once the new pin is saved; follow `status` for the connection.
+   * States `key_new` and `key_changed`: pins the offered key (reporting it through onPin) and
+   * reconnects. Resolves once the new pin is saved; follow `status` for the connection.
    */
   async acceptOfferedKey(): Promise<void> {
     const offered = this.current.offeredKey;
-    if (this.current.state !== 'key_changed' || offered === null) {
-      throw new TrackerError('BAD_PAYLOAD', 'no changed tracker key is waiting for acceptance');
+    const waiting = this.current.state === 'key_changed' || this.current.state === 'key_new';
+    if (!waiting || offered === null) {
+      throw new TrackerError('BAD_PAYLOAD', 'no tracker key is waiting for acceptance');
     }
     this.pinned = offered;
     this.setStatus({ state: 'connecting', offeredKey: null, error: null, nextAttemptAt: null });
@@ -243,7 +256,7 @@ export class TrackerSession extends EventEmitter<TrackerSessionEvents> {
     this.connect();
   }
 
-  /** Resolves when the session is online; rejects with TIMEOUT, OFFLINE or KEY_CHANGED. */
+  /** Resolves when the session is online; rejects with TIMEOUT, OFFLINE, KEY_UNCONFIRMED or KEY_CHANGED. */
   waitOnline(timeoutMs = this.requestTimeoutMs): Promise<void> {
     const blocked = this.blockedError();
     if (blocked) return Promise.reject(blocked);
@@ -276,7 +289,8 @@ export class TrackerSession extends EventEmitter<TrackerSessionEvents> {
    * Sends a command and resolves with its verified response. Waits for the connection (within the
    * timeout) when not online. Rejects with a TrackerError: the tracker's §8 code, or TIMEOUT,
    * CONNECTION_LOST (retry `never` only: outcome unknown), BAD_RESPONSE_SIGNATURE, BAD_RESPONSE,
-   * KEY_CHANGED, OFFLINE, BAD_PAYLOAD (frame too large). cmd 2/4/32/64 are always `never`.
+   * KEY_UNCONFIRMED, KEY_CHANGED, OFFLINE, BAD_PAYLOAD (frame too large). cmd 2/4/32/64 are always
+   * `never`.
    */
   request(cmd: number, payload: unknown, opts: RequestOptions = {}): Promise<TrackerResponse> {
     const blocked = this.blockedError(cmd);
@@ -331,6 +345,13 @@ export class TrackerSession extends EventEmitter<TrackerSessionEvents> {
   private blockedError(cmd?: number): TrackerError | null {
     if (this.current.state === 'offline') {
       return new TrackerError('OFFLINE', 'the tracker session is not started', cmd);
+    }
+    if (this.current.state === 'key_new') {
+      return new TrackerError(
+        'KEY_UNCONFIRMED',
+        'the tracker’s key awaits your confirmation before this tracker is used',
+        cmd,
+      );
     }
     if (this.current.state === 'key_changed') {
       return new TrackerError(
@@ -522,24 +543,42 @@ export class TrackerSession extends EventEmitter<TrackerSessionEvents> {
       this.drop(conn, verdict.code, verdict.reason);
       return;
     }
+    if (this.pinned === null && this.confirmNewKey) {
+      const message = 'the tracker’s key awaits your confirmation before this tracker is used';
+      this.holdForKey(conn, 'key_new', verdict.key, null, () => new TrackerError('KEY_UNCONFIRMED', message));
+      return;
+    }
     if (this.pinned === null) {
       this.pinned = verdict.key;
       void this.savePin(verdict.key);
     } else if (!sameKey(this.pinned, verdict.key)) {
-      this.conn = null;
-      this.clearConnTimers(conn);
       const message = 'the tracker at this URL presents a different key than the pinned one';
-      this.setStatus({
-        state: 'key_changed',
-        offeredKey: verdict.key,
-        nextAttemptAt: null,
-        error: { code: 'KEY_CHANGED', message, at: Date.now() },
-      });
-      this.failAll(() => new TrackerError('KEY_CHANGED', message), conn);
-      conn.ws.terminate();
+      const error = { code: 'KEY_CHANGED' as const, message, at: Date.now() };
+      this.holdForKey(
+        conn,
+        'key_changed',
+        verdict.key,
+        error,
+        () => new TrackerError('KEY_CHANGED', message),
+      );
       return;
     }
     this.goOnline(conn);
+  }
+
+  /** Drops the connection and waits, in `state`, for the owner to accept `offered` (or stop). */
+  private holdForKey(
+    conn: Connection,
+    state: 'key_new' | 'key_changed',
+    offered: string,
+    error: SessionError | null,
+    failure: () => TrackerError,
+  ): void {
+    this.conn = null;
+    this.clearConnTimers(conn);
+    this.setStatus({ state, offeredKey: offered, nextAttemptAt: null, error });
+    this.failAll(failure, conn);
+    conn.ws.terminate();
   }
 
   private async savePin(pem: string): Promise<void> {

@@ -71,6 +71,7 @@ export default {
       online: 'online',
       reconnecting: 'reconnecting',
       offline: 'offline',
+      key_new: 'confirm the tracker key',
       key_changed: 'tracker key changed',
       host_down: 'app host unreachable',
       host_refused: 'app host refused access',
@@ -235,6 +236,18 @@ export default {
     BAD_SETTLEMENT: 'The quanta, tokens and volume do not agree.',
     CURSOR_NOT_FOUND: 'The history cursor expired; sync again.',
     RATE_LIMITED: 'The tracker refused a request: too many requests per second; try again shortly.',
+    KEY_UNCONFIRMED: 'This tracker’s key awaits your confirmation: check its fingerprint, then trust it.',
+    NAME_MISMATCH: 'Type the identity’s name exactly to delete it.',
+    DUPLICATE_CONTACT: 'This key already belongs to a contact.',
+    CONTACT_NOT_FOUND: 'This contact no longer exists.',
+    NOT_PUBLIC_KEY: 'This is a private key: never share it. A contact needs the public key.',
+    OWN_KEY: 'This is the key of one of your own identities.',
+    NOT_A_BACKUP: 'This file is not a Wallet Tracker backup.',
+    BACKUP_DAMAGED: 'The backup file is damaged or was altered.',
+    BACKUP_NEWER_VERSION: 'This backup was made by a newer version of the app: update the app to restore it.',
+    BACKUP_TOO_LARGE: 'The backup file is too large.',
+    RESTORE_CHANGED: 'The wallet changed since the backup was opened: open it again.',
+    NO_FILE_DIALOG: 'Choose the file in the page.',
   },
   host: {
     signedOut:
@@ -300,6 +313,10 @@ export default {
     exportCurrentHint: 'Asked again before the key leaves the app, even while it is unlocked.',
     exported: 'Saved {file}.',
     deleteTitle: 'Delete {name}?',
+    deleteNeverBackedUp:
+      'This identity was never backed up. Once deleted, its key is gone for good, and with it the funds it controls. Make a backup first (Settings → Backup).',
+    deleteTypeName: 'Type “{name}” to confirm',
+    deleteTypeNameHint: 'The delete button unlocks once the name matches.',
     deleteConsequence:
       'The key is removed from this computer. Funds of this common address stay on the tracker but cannot be used without a backup of the key:',
     fingerprint: 'Fingerprint',
@@ -603,6 +620,11 @@ export default {
     CLOSE_INCOME: 'Close income',
     FINANCIAL: 'Payout',
     unknown: 'Unknown',
+  },
+  backup: {
+    notBackedUp: 'not backed up',
+    notBackedUpHint:
+      'No backup of this identity’s key has been made and proven to open. Make one in Settings → Backup.',
   },
   settings: {
     identities: 'Identities',

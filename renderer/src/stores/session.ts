@@ -25,6 +25,7 @@ const SESSION_UP: readonly ConnectionStatus['state'][] = [
   'online',
   'connecting',
   'reconnecting',
+  'key_new',
   'key_changed',
 ];
 
@@ -220,8 +221,9 @@ export const useSessionStore = defineStore('session', () => {
     return info;
   }
 
-  async function deleteIdentity(id: string): Promise<boolean> {
-    const { deleted } = await transport().invoke('identities.delete', { id });
+  /** `confirmName`: the identity's name, typed again by the owner. */
+  async function deleteIdentity(id: string, confirmName: string): Promise<boolean> {
+    const { deleted } = await transport().invoke('identities.delete', { id, confirmName });
     if (deleted) {
       identities.value = identities.value.filter((i) => i.id !== id);
       if (activeIdentityId.value === id) {
