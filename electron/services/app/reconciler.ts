@@ -3,7 +3,8 @@
  * it (coming online — also after a tracker switch or an accepted key —, each write, the refresh
  * timer, a Refresh button), always in the same order:
  *
- *   addresses (cmd 128/256) → history sync (1024/2048) → channels (512, with the facts of the
+ *   addresses (cmd 128/256) → history sync (1024/2048) → addresses only the history names (a
+ *   restored wallet) → channels (512, with the facts of the
  *   synced TX_OPEN/TX_CLOSE) and closed addresses' close times → common address (8192)
  *
  * so a step only ever reads what the steps before it brought in. Triggers for one identity
@@ -78,6 +79,8 @@ export class Reconciler implements Reconcile {
     if (!run.current()) return;
     ctx.emitAddresses(identityId);
     await this.d.syncHistory(identityId);
+    if (!run.current()) return;
+    await addresses.adoptFromHistory(run);
     if (!run.current()) return;
     addresses.completeClosings(run);
     await channels.refresh(run);

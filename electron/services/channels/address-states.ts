@@ -3,6 +3,7 @@
  * when a closed one closed (from the synced history), and the common address (cmd 8192).
  */
 import type { AddressView, CommonStateView } from '../../../shared/api/models';
+import { checkAddress } from '../../../shared/crypto/address';
 import { isTrackerError } from '../tracker/errors';
 import type { AddressStateData } from './ports';
 import type { Run, WalletContext } from './wallet-context';
@@ -55,6 +56,53 @@ export class AddressStates {
       }
       if (!run.current()) return;
       this.ctx.store.upsertAddresses(run.scope, [next]);
+    }
+  }
+
+  /**
+   * After a history sync: addresses the history shows this identity opening that the app does not
+   * know (a wallet restored from a backup, or one opened by another app with the same key) are read
+   * from the tracker and kept, so a restored wallet shows its addresses again.
+   */
+  async adoptFromHistory(run: Run): Promise<void> {
+    const known = new Set(this.ctx.addressesIn(run.scope).map((v) => v.address));
+    for (const address of this.ctx.facts.openedAddresses(run.scope)) {
+      if (known.has(address)) continue;
+      const check = checkAddress(address);
+      if (!check.valid || (check.kind !== 'spend' && check.kind !== 'income')) continue;
+      const kind = check.kind;
+      let view: AddressView;
+      try {
+        const s = await run.conn.api.addressState(kind, run.signer, address);
+        view = addressViewOf(run.identityId, kind, s, undefined, this.ctx.now());
+      } catch (e) {
+        if (!isTrackerError(e) || !e.fromTracker) throw e;
+        if (e.code !== 'ADDRESS_CLOSED') continue;
+        // What a closed address held is in the history; its row only needs to say it closed.
+        view = {
+          ...addressViewOf(
+            run.identityId,
+            kind,
+            {
+              address,
+              amount: '0',
+              limitAmount: '0',
+              quantumVolume: '0',
+              limitQuantumVolume: '0',
+              volume: '0',
+              priceAmount: '0',
+              pricePower: 0,
+              timeLock: 0,
+            },
+            undefined,
+            this.ctx.now(),
+          ),
+          status: 'closed',
+          closedAt: this.ctx.facts.addressClosedAt(run.scope, address),
+        };
+      }
+      if (!run.current()) return;
+      this.ctx.store.upsertAddresses(run.scope, [view]);
     }
   }
 

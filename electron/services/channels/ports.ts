@@ -63,6 +63,8 @@ export interface HistoryFacts {
   channelTransactions(scope: string, channelId: string): ChannelTransactions;
   /** When a spend or income address was closed (its TX_CLOSE_SPEND/INCOME), or null when not synced. */
   addressClosedAt(scope: string, address: string): number | null;
+  /** Every spend and income address the scope's synced history shows the identity opening. */
+  openedAddresses(scope: string): string[];
 }
 
 /** The last known states of a scope. */
