@@ -3,13 +3,14 @@
  * remote tracker, real scrypt/AES-GCM files and real settings files in fresh data folders.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyPairSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { connectTrusting, startApp, until, type TestApp } from '../helpers/backend';
 import { startLedger, type LedgerProcess } from '../helpers/ledger-process';
 import type { IdentityInfo } from '../../shared/api/models';
 import type { BackupLabelsPort } from '../../electron/services/backup/wallet-backup';
 import type { BackupLabel } from '../../electron/services/backup/backup-payload';
+import type { KeyProtection } from '../../electron/services/identities/protection';
 
 const PASS = 'correct horse battery';
 const BACKUP_PASS = 'a different backup passphrase';
@@ -36,6 +37,28 @@ function labelList(initial: BackupLabel[] = []): BackupLabelsPort & { items: Bac
     },
   };
   return port;
+}
+
+/**
+ * A machine-bound key store in the role of Electron's safeStorage (which needs Electron): AES-GCM
+ * under a key that never leaves this object, so its ciphertext opens only on "this machine".
+ */
+function machineKeychain(): KeyProtection {
+  const key = randomBytes(32);
+  return {
+    kind: 'safeStorage',
+    encrypt(plain) {
+      const iv = randomBytes(12);
+      const c = createCipheriv('aes-256-gcm', key, iv);
+      const data = Buffer.concat([c.update(plain), c.final()]);
+      return Buffer.concat([iv, c.getAuthTag(), data]);
+    },
+    decrypt(box) {
+      const d = createDecipheriv('aes-256-gcm', key, box.subarray(0, 12));
+      d.setAuthTag(box.subarray(12, 28));
+      return Buffer.concat([d.update(box.subarray(28)), d.final()]);
+    },
+  };
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -182,9 +205,9 @@ describe('a whole-wallet backup restored into a fresh data folder', () => {
       );
       const before = await original.call('history.query', { identityId: alice.id });
       expect(page.items.map((i) => i.txId).sort()).toEqual(before.items.map((i) => i.txId).sort());
-      expect((await fresh.call('addresses.refresh', { identityId: alice.id })).map((a) => a.address)).toContain(
-        spendAddress,
-      );
+      expect(
+        (await fresh.call('addresses.refresh', { identityId: alice.id })).map((a) => a.address),
+      ).toContain(spendAddress);
     },
     SLOW,
   );
@@ -251,6 +274,58 @@ describe('a whole-wallet backup restored into a fresh data folder', () => {
       ).toBe('INVALID_ARGUMENT');
       expect(await fresh.call('identities.list', {})).toEqual([]);
       expect(await fresh.call('contacts.list', {})).toEqual([]);
+    },
+    SLOW,
+  );
+});
+
+describe('an identity protected by the OS keychain', () => {
+  const apps: TestApp[] = [];
+  afterAll(async () => {
+    for (const a of apps) await a.close();
+  });
+
+  it(
+    'travels sealed with the backup passphrase, and is sealed by the keychain of the machine it lands on',
+    async () => {
+      const home = await startApp({ watch: false, keyProtection: machineKeychain() });
+      apps.push(home);
+      const kept = await home.call('identities.create', { name: 'Keychain' });
+      expect(kept.protection).toBe('safeStorage');
+      const saved = await home.call('backup.create', { passphrase: BACKUP_PASS });
+      const text = readFileSync(saved.path!, 'utf8');
+      const opened = await home.call('backup.open', { content: text, passphrase: BACKUP_PASS });
+      expect(opened.summary.identities).toEqual([{ name: 'Keychain', fingerprint: kept.fingerprint }]);
+
+      // Another machine with a keychain: the key is sealed there, usable at once.
+      const laptop = await startApp({ watch: false, keyProtection: machineKeychain() });
+      apps.push(laptop);
+      const plan = await laptop.call('backup.open', { content: text, passphrase: BACKUP_PASS });
+      expect(plan.plan.identities.add).toMatchObject([{ name: 'Keychain', sealedWith: 'backup' }]);
+      await laptop.call('backup.restore', { content: text, passphrase: BACKUP_PASS, mode: 'new' });
+      expect((await laptop.call('identities.list', {}))[0]).toMatchObject({
+        id: kept.id,
+        publicPem: kept.publicPem,
+        protection: 'safeStorage',
+        unlocked: true,
+      });
+      const exported = await laptop.call('identities.export', {
+        id: kept.id,
+        exportPassphrase: 'export pass 1',
+      });
+      expect(exported.content).toContain('ENCRYPTED PRIVATE KEY');
+
+      // The served app has no keychain: the backup's passphrase keeps protecting the key.
+      const served = await startApp({ watch: false });
+      apps.push(served);
+      await served.call('backup.restore', { content: text, passphrase: BACKUP_PASS, mode: 'new' });
+      expect((await served.call('identities.list', {}))[0]).toMatchObject({
+        protection: 'passphrase',
+        unlocked: false,
+      });
+      expect(
+        (await served.call('identities.unlock', { id: kept.id, passphrase: BACKUP_PASS })).unlocked,
+      ).toBe(true);
     },
     SLOW,
   );
