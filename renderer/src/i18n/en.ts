@@ -52,6 +52,7 @@ export default {
     dashboard: 'Dashboard',
     channels: 'Transfer channels',
     history: 'History',
+    contacts: 'Contacts',
     settings: 'Settings',
   },
   status: {
@@ -283,6 +284,7 @@ export default {
     title: 'Welcome to Wallet Tracker',
     intro: 'Set up an identity (your key pair), choose a tracker, and connect.',
     identityStep: 'Identity',
+    backupStep: 'Back up',
     trackerStep: 'Tracker',
     connectStep: 'Connect',
     needIdentity: 'Create or import an identity first.',
@@ -341,7 +343,7 @@ export default {
     url: 'URL',
     urlHint: 'For example wss://tracker.example.org:8787',
     pinned: 'Pinned key',
-    notPinned: 'not pinned yet (pinned at the first connection)',
+    notPinned: 'not pinned yet (you confirm it at the first connection)',
   },
   dashboard: {
     common: 'Common address',
@@ -622,10 +624,77 @@ export default {
     unknown: 'Unknown',
   },
   backup: {
+    title: 'Backup',
     notBackedUp: 'not backed up',
     notBackedUpHint:
       'No backup of this identity’s key has been made and proven to open. Make one in Settings → Backup.',
+    stepsLabel: 'Backup steps',
+    stepSave: 'Save',
+    stepVerify: 'Open it again',
+    stepDone: 'Done',
+    explain:
+      'One encrypted file holds the whole wallet: identities (their keys stay encrypted), contacts, labels, trackers with their pinned keys, and settings. Keep it somewhere other than this computer.',
+    passphrase: 'Backup passphrase',
+    passphraseHint: 'At least 8 characters. Without it the file cannot be opened: write it down.',
+    passphraseAgain: 'Backup passphrase, once more',
+    save: 'Save the backup',
+    skip: 'Skip for now',
+    savedAt: 'Saved to {path}.',
+    downloaded: 'Your browser downloaded {file}.',
+    verifyExplain:
+      'To be sure the backup works, choose the file you just saved and type its passphrase: the app opens it.',
+    chooseFile: 'Choose the backup file',
+    verify: 'Open and check',
+    startOver: 'Start over',
+    verified: 'The backup opens: {count} identities are safe in it (made {at}).',
+    make: 'Make a backup',
+    restore: 'Restore',
+    restoreWallet: 'Restore from a backup',
+    restoreTitle: 'Restore a wallet backup',
+    restoreExplain:
+      'Choose a backup file and type its passphrase. You will see what it holds before anything changes.',
+    open: 'Open',
+    back: 'Back',
+    createdAt: 'Made',
+    labels: 'Labels',
+    planNew:
+      'This wallet is empty: the backup becomes this wallet, its settings included. History is synced again from the tracker.',
+    planMerge:
+      'Nothing here is changed or removed: {add} identities and {contacts} contacts are added, {keep} identities are already here.',
+    renamed: '“{from}” is added as “{to}” (the name is taken here).',
+    trackerConflicts:
+      'These trackers are here with another pinned key than in the backup; the key here is kept: {names}',
+    missing: 'Not backed up yet: {names}. Make a backup and keep it off this computer.',
+    allBackedUp: 'Every identity is in a backup that was proven to open.',
+    skippedWarning:
+      '{name} is not backed up. If this computer is lost, so is its key. Make a backup in Settings.',
   },
+  trustTracker: {
+    title: 'Trust this tracker?',
+    explain:
+      'This is the first connection to {tracker} ({url}). Compare its key fingerprint with the one its operator published before you trust it; the key is then pinned, and a different key later is refused.',
+    fingerprint: 'Tracker key fingerprint',
+    warning: 'If the fingerprints differ, do not trust it: someone may be in between.',
+    trust: 'Trust and pin',
+    cancel: 'Do not trust',
+  },
+  contacts: {
+    explain:
+      'Name the public keys of the peers you deal with: their names then appear instead of fingerprints.',
+    add: 'Add a contact',
+    addTitle: 'New contact',
+    name: 'Name',
+    publicKey: 'Public key (PEM)',
+    publicKeyHint: 'Paste it, or load a .pem file, or an offer or receipt from this peer.',
+    fromFile: 'Load from a file',
+    search: 'Search by name, fingerprint or address',
+    empty: 'No contacts yet.',
+    renameTitle: 'Rename contact',
+    deleteTitle: 'Delete {name}?',
+    deleteConsequence: 'Only the name goes; channels and history are unchanged.',
+    nameThis: 'Name…',
+  },
+
   settings: {
     identities: 'Identities',
     trackers: 'Trackers',

@@ -1,5 +1,6 @@
 import { useAddressesStore } from './addresses';
 import { useChannelsStore } from './channels';
+import { useContactsStore } from './contacts';
 import { useHistoryStore } from './history';
 import { useNotificationsStore } from './notifications';
 import { useSessionStore } from './session';
@@ -9,6 +10,7 @@ export { setTransport, transport } from './transport';
 export {
   useAddressesStore,
   useChannelsStore,
+  useContactsStore,
   useHistoryStore,
   useNotificationsStore,
   useSessionStore,
@@ -24,8 +26,12 @@ export async function startApp(): Promise<() => void> {
     useNotificationsStore().bindEvents(),
     useAddressesStore().bindEvents(),
     useChannelsStore().bindEvents(),
+    useContactsStore().bindEvents(),
     useHistoryStore().bindEvents(),
   ];
   await useSessionStore().init();
+  await useContactsStore()
+    .load()
+    .catch(() => undefined);
   return () => offs.forEach((off) => off());
 }

@@ -279,6 +279,17 @@ export const useSessionStore = defineStore('session', () => {
    * After the host was away (restarted, or the network between): what it says now replaces what
    * the events it could not send would have said; the pair reconnects unless it is up or locked.
    */
+  /** Identities and tracker profiles again (after a backup was proven or a restore wrote them). */
+  async function refreshIdentities(): Promise<void> {
+    const api = transport();
+    const [ids, profiles] = await Promise.all([
+      api.invoke('identities.list', {}),
+      api.invoke('trackers.list', {}),
+    ]);
+    identities.value = ids;
+    trackers.value = profiles;
+  }
+
   async function resync(): Promise<void> {
     const api = transport();
     const [ids, profiles, st] = await Promise.all([
@@ -352,6 +363,7 @@ export const useSessionStore = defineStore('session', () => {
     identityName,
     init,
     resync,
+    refreshIdentities,
     connect,
     disconnect,
     acceptKey,

@@ -2,8 +2,8 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { HistoryFilter } from '../../../shared/api/models';
 
-export type View = 'dashboard' | 'channels' | 'history' | 'settings';
-export const VIEWS: readonly View[] = ['dashboard', 'channels', 'history', 'settings'];
+export type View = 'dashboard' | 'channels' | 'history' | 'contacts' | 'settings';
+export const VIEWS: readonly View[] = ['dashboard', 'channels', 'history', 'contacts', 'settings'];
 
 /** The view named by the address (`#/channels`), or null; anything else in the hash is not ours. */
 export function viewOfHash(hash: string): View | null {
@@ -19,6 +19,19 @@ export function viewOfHash(hash: string): View | null {
 export const useUiStore = defineStore('ui', () => {
   const view = ref<View>(viewOfHash(location.hash) ?? 'dashboard');
   const pendingHistoryFilter = ref<HistoryFilter | null>(null);
+  /** A public key another view asked Contacts to name (a channel's counterparty). */
+  const pendingContactKey = ref<string | null>(null);
+
+  function addContact(publicPem: string): void {
+    pendingContactKey.value = publicPem;
+    navigate('contacts');
+  }
+
+  function takeContactKey(): string | null {
+    const k = pendingContactKey.value;
+    pendingContactKey.value = null;
+    return k;
+  }
 
   function navigate(v: View): void {
     view.value = v;
@@ -46,5 +59,14 @@ export const useUiStore = defineStore('ui', () => {
     return () => window.removeEventListener('popstate', onPop);
   }
 
-  return { view, navigate, showHistory, takeHistoryFilter, pendingHistoryFilter, bindLocation };
+  return {
+    view,
+    navigate,
+    showHistory,
+    takeHistoryFilter,
+    pendingHistoryFilter,
+    addContact,
+    takeContactKey,
+    bindLocation,
+  };
 });
