@@ -62,7 +62,21 @@ export async function firstRun(
   if (opts.shot) await screenshot(page, opts.shot);
   await page.getByTestId('onboarding-connect').click();
   await expect(page.getByTestId('view-dashboard')).toBeVisible();
+  if (opts.trackerUrl) await trustFirstKey(page);
   await expectOnline(page);
+}
+
+/**
+ * The first connection to a remote tracker: the app shows its key's fingerprint and waits; the
+ * owner trusts it (compared with `fingerprint` when given). Resolves once the dialog closed.
+ */
+export async function trustFirstKey(page: Page, fingerprint?: string): Promise<void> {
+  const dialog = page.getByTestId('trust-tracker');
+  await expect(dialog).toBeVisible({ timeout: 30_000 });
+  await expect(statusState(page)).toHaveAttribute('data-state', 'key_new');
+  if (fingerprint) await expect(page.getByTestId('trust-tracker-fingerprint')).toHaveText(fingerprint);
+  await page.getByTestId('trust-tracker-accept').click();
+  await expect(dialog).toBeHidden();
 }
 
 /** Adds a remote tracker on the onboarding screen and selects it. */
@@ -76,7 +90,7 @@ export async function addTrackerOnboarding(page: Page, name: string, url: string
 }
 
 /** Goes to a view through the tab bar. */
-export async function nav(page: Page, view: 'dashboard' | 'channels' | 'history' | 'settings') {
+export async function nav(page: Page, view: 'dashboard' | 'channels' | 'history' | 'contacts' | 'settings') {
   await page.getByTestId(`nav-${view}`).click();
   await expect(page.getByTestId(`view-${view}`)).toBeVisible();
 }

@@ -16,6 +16,7 @@ import { generateTraffic, type TrafficCounts } from './traffic';
 import {
   PASSPHRASE,
   addTrackerOnboarding,
+  trustFirstKey,
   downloadOf,
   expectOnline,
   nav,
@@ -70,6 +71,7 @@ test.describe.serial('history: sync, scroll, filter, export, chart', () => {
     await expect(page.getByTestId('onboarding').getByText('Imported', { exact: true })).toBeVisible();
     await addTrackerOnboarding(page, 'Standalone tracker', ledger.url);
     await page.getByTestId('onboarding-connect').click();
+    await trustFirstKey(page);
     await expectOnline(page);
     // The identity is the test's key: same common address.
     await expect(page.getByTestId('common-address')).toHaveText(peer.commonAddress);
