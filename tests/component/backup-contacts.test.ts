@@ -13,10 +13,11 @@ import StatusBar from '../../renderer/src/components/layout/StatusBar.vue';
 import { setTransport } from '../../renderer/src/stores/transport';
 import { useSessionStore } from '../../renderer/src/stores/session';
 import { useContactsStore } from '../../renderer/src/stores/contacts';
+import { useChannelsStore } from '../../renderer/src/stores/channels';
 import type { BackupOpened, RestorePlan } from '../../shared/api/backup';
 import type { ContactInfo } from '../../shared/api/contacts';
 import type { FileReview } from '../../shared/api/models';
-import { FakeApi, identity, profile, settings, status } from './fake-api';
+import { FakeApi, channel, identity, profile, settings, status } from './fake-api';
 import { byTestId, freshApp, must, mountIn, typeInto } from './mount-app';
 
 let api: FakeApi;
@@ -340,5 +341,18 @@ describe('contacts', () => {
     expect(contacts.names.ofAddress('0x0bB0B')?.name).toBe('Bob');
     expect(contacts.names.ofKey('ffff:ffff')).toBeNull();
     expect(contacts.byFingerprint('b0b0:b0b0:b0b0:b0b0')?.id).toBe('c-bob');
+  });
+
+  it('names the spend and income addresses a channel ties to a contact’s key (history rows)', () => {
+    useSessionStore().identities = [identity({ fingerprint: 'aaaa:1111' })];
+    const contacts = useContactsStore();
+    contacts.contacts = [contact()];
+    const bobsIncome = '0x0d2222aaaaBBBBCCCCDDDDEEEEFFFFGGGGHHHHIIIIJJJJ==';
+    expect(contacts.addressLabel(bobsIncome)).toMatch(/^0x0d2222…/);
+    useChannelsStore().list = [
+      channel({ fromFingerprint: 'aaaa:1111', toFingerprint: 'b0b0:b0b0:b0b0:b0b0', toAddress: bobsIncome }),
+    ];
+    expect(contacts.addressLabel(bobsIncome)).toBe('Bob');
+    expect(contacts.addressLabel('0x0bB0B')).toBe('Bob');
   });
 });

@@ -1,8 +1,10 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import { buildNameIndex, type ContactInfo, type NameIndex } from '../../../shared/api/contacts';
+import { buildNameIndex, channelLinks, type ContactInfo, type NameIndex } from '../../../shared/api/contacts';
+import { shortAddress } from '../format';
 import { transport } from './transport';
 import { useSessionStore } from './session';
+import { useChannelsStore } from './channels';
 
 /**
  * The owner's contacts, and the names the app shows instead of fingerprints and addresses: a
@@ -36,7 +38,10 @@ export const useContactsStore = defineStore('contacts', () => {
     return deleted;
   }
 
-  /** Names by key fingerprint and by common address (contacts first, then the owner's identities). */
+  /**
+   * Names by key fingerprint and by address (contacts first, then the owner's identities): a key's
+   * common address, and the spend and income addresses the shown channels tie to it.
+   */
   const names = computed<NameIndex>(() => {
     const session = useSessionStore();
     return buildNameIndex(
@@ -44,9 +49,14 @@ export const useContactsStore = defineStore('contacts', () => {
         ...contacts.value.map((c) => ({ kind: 'contact' as const, ...c })),
         ...session.identities.map((i) => ({ kind: 'identity' as const, ...i })),
       ],
-      [],
+      channelLinks(useChannelsStore().list),
     );
   });
+
+  /** An address as the app shows it: its owner's name when known, else the shortened address. */
+  function addressLabel(address: string, head = 8, tail = 4): string {
+    return names.value.ofAddress(address)?.name ?? shortAddress(address, head, tail);
+  }
 
   /** The contact already naming this key (by fingerprint), if any. */
   function byFingerprint(fingerprint: string | null | undefined): ContactInfo | null {
@@ -61,5 +71,5 @@ export const useContactsStore = defineStore('contacts', () => {
     });
   }
 
-  return { contacts, loaded, load, add, rename, remove, names, byFingerprint, bindEvents };
+  return { contacts, loaded, load, add, rename, remove, names, addressLabel, byFingerprint, bindEvents };
 });
