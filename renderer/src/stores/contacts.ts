@@ -1,7 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { buildNameIndex, channelLinks, type ContactInfo, type NameIndex } from '../../../shared/api/contacts';
-import { shortAddress } from '../format';
 import { transport } from './transport';
 import { useSessionStore } from './session';
 import { useChannelsStore } from './channels';
@@ -53,9 +52,9 @@ export const useContactsStore = defineStore('contacts', () => {
     );
   });
 
-  /** An address as the app shows it: its owner's name when known, else the shortened address. */
-  function addressLabel(address: string, head = 8, tail = 4): string {
-    return names.value.ofAddress(address)?.name ?? shortAddress(address, head, tail);
+  /** The name of an address's owner (a contact or one of the owner's identities), or null. */
+  function addressName(address: string): string | null {
+    return names.value.ofAddress(address)?.name ?? null;
   }
 
   /** The contact already naming this key (by fingerprint), if any. */
@@ -71,5 +70,5 @@ export const useContactsStore = defineStore('contacts', () => {
     });
   }
 
-  return { contacts, loaded, load, add, rename, remove, names, addressLabel, byFingerprint, bindEvents };
+  return { contacts, loaded, load, add, rename, remove, names, addressName, byFingerprint, bindEvents };
 });
