@@ -24,7 +24,7 @@ interface Run {
 }
 
 /** Runs the CLI to completion (for start-up failures), killing it after `ms`. */
-function runCli(args: string[], env: Record<string, string> = {}, ms = 20_000): Promise<Run> {
+function runCli(args: string[], env: Record<string, string> = {}, ms = 60_000): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'ledger/cli.ts'), ...args], {
       cwd: root,
@@ -310,7 +310,8 @@ describe('bad command lines', () => {
     expect(lifetime).toMatchObject({ code: 2, stdout: '' });
     expect(lifetime.stderr).toMatch(/SPEND_CHANNEL_LIFETIME/);
     expect(existsSync(db)).toBe(false);
-  });
+    // Five tsx start-ups at once: each may take long on a machine several test runs share.
+  }, 120_000);
 
   it('--help prints the usage on stdout and exits 0 without starting', async () => {
     const db = join(tempDir(), 'x.sqlite');

@@ -177,7 +177,8 @@ describe('sealing a private key at rest', () => {
       const again = new Identities(settings, null);
       expect(again.unlock('legacy-1', PASS).unlocked).toBe(true);
       expect(again.signer('legacy-1').publicPem).toBe(a.publicPem);
-    });
+      // Five scrypt derivations: generous on a machine several test runs share.
+    }, 60_000);
 
     it('refuses a decrypted key that is not the stored public key’s private half', () => {
       const settings = settingsIn();
