@@ -15,7 +15,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import Database from 'better-sqlite3';
 import { HistoryCache } from '../electron/services/history/cache';
-import type { CachedItem, TransactionStore } from '../electron/services/history/transaction-store';
+import type { TransactionStore } from '../electron/services/history/transaction-store';
+import type { CachedItem } from '../electron/services/history/sync';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';

@@ -55,6 +55,8 @@ export const APP_ERROR_CODES = [
   'BAD_CURSOR',
   'BAD_ARGUMENT',
   'CACHE_VERSION',
+  /** The labels file was written by a newer version of the app (labels are never dropped). */
+  'LABELS_VERSION',
   /** From the transports themselves (preload, bridge client). */
   'TRANSPORT',
   'UNKNOWN_EVENT',
