@@ -102,9 +102,9 @@ function view(i: CachedItem): HistoryItem {
   return rest;
 }
 
+/** Newest first; ties stay in the order given (sort is stable): the order they were cached in. */
 function newestFirst(a: CachedItem, b: CachedItem): number {
-  if (a.timestamp !== b.timestamp) return b.timestamp - a.timestamp;
-  return a.txId < b.txId ? 1 : a.txId > b.txId ? -1 : 0;
+  return b.timestamp - a.timestamp;
 }
 
 const TYPES = [1, 2, 4, 8, 16, 32, 64, 128];
@@ -193,7 +193,7 @@ describe('HistoryCache', () => {
     expect(cache.transactions.insertItems('s1', [])).toBe(0);
   });
 
-  it('keyset pages walk the full newest-first order with no gaps or repeats (ties broken by tx_id)', () => {
+  it('keyset pages walk the full newest-first order with no gaps or repeats (ties in the order cached)', () => {
     const items = dataset(2000, 7);
     for (let i = 0; i < items.length; i += 300) cache.transactions.insertItems('s', items.slice(i, i + 300));
     const expected = [...items].sort(newestFirst).map(view);

@@ -16,7 +16,7 @@ import { HistoryCacheError } from './errors';
 /**
  * Bumped whenever the layout changes: a file of another version is dropped and fetched again.
  * 3: items as typed columns + a shared layout + binary signatures (item-codec.ts), addresses stored
- * once, the table clustered by (scope, timestamp, tx_id).
+ * once, pages ordered by (timestamp, seq).
  */
 export const SCHEMA_VERSION = 3;
 
@@ -38,12 +38,15 @@ CREATE TABLE IF NOT EXISTS shapes (
   id INTEGER PRIMARY KEY,
   shape TEXT NOT NULL UNIQUE
 );
--- One row per item and scope, clustered in page order: the primary key is the keyset order, so the
--- newest-first walk reads the table itself and every index carries (timestamp, tx_id) once.
+-- One row per item and scope. seq: the order items were cached in (a sync stores them as the
+-- tracker lists them: newest first, ties in its order), never reused while the scope holds rows.
+-- Pages are newest first by (timestamp DESC, seq): every index ends in (timestamp DESC, rowid), so
+-- each walks in page order and carries 9 bytes of order instead of a 40-character id.
 -- Counts have no declared type (no affinity): an integer while it fits in 64 bits, else its
 -- decimal text. sign: the signature's bytes (BLOB) or, when it is not canonical base64, its text.
 -- verdict: 0 valid, 1 invalid, 2 unverifiable.
 CREATE TABLE IF NOT EXISTS tx (
+  seq INTEGER PRIMARY KEY,
   scope_id INTEGER NOT NULL,
   timestamp INTEGER NOT NULL,
   tx_id TEXT NOT NULL,
@@ -65,18 +68,18 @@ CREATE TABLE IF NOT EXISTS tx (
   pk_id INTEGER NOT NULL,
   shape_id INTEGER NOT NULL,
   sign NOT NULL,
-  extra TEXT,
-  PRIMARY KEY (scope_id, timestamp, tx_id)
-) WITHOUT ROWID;
+  extra TEXT
+);
 -- (scope_id, tx_id) is the key: a transaction is stored once per scope whatever the sync does.
 CREATE UNIQUE INDEX IF NOT EXISTS tx_by_id ON tx (scope_id, tx_id);
-CREATE INDEX IF NOT EXISTS tx_by_type ON tx (scope_id, tx_type, timestamp, tx_id);
-CREATE INDEX IF NOT EXISTS tx_by_from ON tx (scope_id, from_id, timestamp, tx_id);
-CREATE INDEX IF NOT EXISTS tx_by_to ON tx (scope_id, to_id, timestamp, tx_id);
+CREATE INDEX IF NOT EXISTS tx_page ON tx (scope_id, timestamp DESC);
+CREATE INDEX IF NOT EXISTS tx_by_type ON tx (scope_id, tx_type, timestamp DESC);
+CREATE INDEX IF NOT EXISTS tx_by_from ON tx (scope_id, from_id, timestamp DESC);
+CREATE INDEX IF NOT EXISTS tx_by_to ON tx (scope_id, to_id, timestamp DESC);
 -- Most items have no channel and no parent: partial indexes (queries repeat the condition).
-CREATE INDEX IF NOT EXISTS tx_by_contract ON tx (scope_id, contract_id, timestamp, tx_id)
+CREATE INDEX IF NOT EXISTS tx_by_contract ON tx (scope_id, contract_id, timestamp DESC)
   WHERE contract_id <> '';
-CREATE INDEX IF NOT EXISTS tx_by_parent ON tx (scope_id, parent_tx_id, timestamp, tx_id)
+CREATE INDEX IF NOT EXISTS tx_by_parent ON tx (scope_id, parent_tx_id, timestamp DESC)
   WHERE parent_tx_id <> '';
 
 CREATE TABLE IF NOT EXISTS address_states (
@@ -143,6 +146,7 @@ export class CacheDb {
   private readonly pemIds = new Map<string, number>();
   private readonly addressIds = new Map<string, number>();
   private readonly shapeIds = new Map<string, number>();
+  private lastIds: Partial<Record<'pems' | 'addresses' | 'shapes', { value: string; id: number }>> = {};
   private readonly statements = new Map<string, Statement>();
   private readonly scopeListeners: ((scopeId: number) => void)[] = [];
 
@@ -254,6 +258,7 @@ export class CacheDb {
 
   /** After a rolled-back transaction: ids it inserted are gone. */
   forgetIds(): void {
+    this.lastIds = {};
     this.pemIds.clear();
     this.addressIds.clear();
     this.shapeIds.clear();

@@ -23,7 +23,7 @@ type Param = string | number;
 const MAX_ADDRESS_BRANCHES = 32;
 
 /** The model's columns, counts as exact decimal text and addresses joined. */
-export const TX_COLUMNS = `tx.tx_id, tx.parent_tx_id, tx.tx_type,
+export const TX_COLUMNS = `tx.seq, tx.tx_id, tx.parent_tx_id, tx.tx_type,
   (SELECT address FROM addresses WHERE id = tx.from_id) AS from_address,
   (SELECT address FROM addresses WHERE id = tx.to_id) AS to_address,
   CAST(tx.amount AS TEXT) AS amount, CAST(tx.volume AS TEXT) AS volume,
@@ -40,6 +40,7 @@ export const LABEL_COLUMNS = `
   (SELECT l.label FROM addresses a JOIN lb.labels l ON l.type = 'addr' AND l.ref = a.address WHERE a.id = tx.to_id) AS label_to`;
 
 export interface TxRow {
+  seq: number;
   tx_id: string;
   parent_tx_id: string;
   tx_type: number;
@@ -116,10 +117,11 @@ export function prefixEnd(p: string): string | null {
   return null;
 }
 
-/** One index walk of a union: rows where `cond` holds. */
+/** One index walk of a union: rows where `cond` holds, read through `index` when named. */
 interface Branch {
   cond: string;
   params: Param[];
+  index?: string;
 }
 
 /** A filter as SQL. */
@@ -205,43 +207,55 @@ function searchBranches(c: CacheDb, search: string): Branch[] {
   return branches;
 }
 
-/** SQL of a filter. Empty `types` means no type filter; times are inclusive. */
+/**
+ * SQL of a filter. Empty `types` means no type filter; times are inclusive. What drives the walk:
+ * an address (its two sides), else a search (its union), else a channel (its index range); a search
+ * beside an address, or a channel beside either, is checked on the rows the walk finds.
+ */
 export function filterSql(c: CacheDb, filter: HistoryFilter): FilterSql {
   const parts: string[] = [];
   const params: Param[] = [];
+  const check = (b: Branch): void => {
+    parts.push(b.cond);
+    params.push(...b.params);
+  };
   if (filter.types && filter.types.length > 0) {
     const types = [...new Set(filter.types)].sort((a, b) => a - b);
-    parts.push(`tx_type IN (${types.map(() => '?').join(',')})`);
-    params.push(...types);
+    check({ cond: `tx_type IN (${types.map(() => '?').join(',')})`, params: types });
+  }
+  if (filter.fromTime !== undefined) check({ cond: 'timestamp >= ?', params: [filter.fromTime] });
+  if (filter.toTime !== undefined) check({ cond: 'timestamp <= ?', params: [filter.toTime] });
+  let branches: Branch[] | null = null;
+  let addressOnly = false;
+  const search =
+    filter.search !== undefined && filter.search !== '' ? searchBranches(c, filter.search) : null;
+  if (filter.address !== undefined && filter.address !== '') {
+    const id = c.knownAddressId(filter.address);
+    if (id === null) check({ cond: '0', params: [] });
+    else {
+      branches = addressBranches([id]);
+      addressOnly = search === null;
+    }
+  }
+  if (search !== null) {
+    if (branches === null) branches = search;
+    else
+      check({
+        cond: `(${search.map((b) => `(${b.cond})`).join(' OR ')})`,
+        params: search.flatMap((b) => b.params),
+      });
   }
   if (filter.channelId !== undefined && filter.channelId !== '') {
     // The beginning of a channel id, exactly (lists show ids cut).
-    const b = prefixCond('contract_id', filter.channelId, true);
-    parts.push(b.cond);
-    params.push(...b.params);
-  }
-  if (filter.fromTime !== undefined) {
-    parts.push('timestamp >= ?');
-    params.push(filter.fromTime);
-  }
-  if (filter.toTime !== undefined) {
-    parts.push('timestamp <= ?');
-    params.push(filter.toTime);
-  }
-  let branches: Branch[] | null = null;
-  let addressOnly = false;
-  if (filter.address !== undefined && filter.address !== '') {
-    const id = c.knownAddressId(filter.address);
-    if (id === null) parts.push('0');
-    else if (filter.search) {
-      parts.push('(from_id = ? OR to_id = ?)');
-      params.push(id, id);
+    const channel = prefixCond('contract_id', filter.channelId, true);
+    if (branches === null) {
+      branches = [{ ...channel, index: 'tx_by_contract' }];
+      addressOnly = false;
     } else {
-      branches = addressBranches([id]);
-      addressOnly = true;
+      check(channel);
+      addressOnly = false;
     }
   }
-  if (filter.search !== undefined && filter.search !== '') branches = searchBranches(c, filter.search);
   const conds = parts.map((p) => ` AND ${p}`).join('');
   return {
     conds,
@@ -257,7 +271,13 @@ export interface Query {
   params: Param[];
 }
 
-const NEWEST_FIRST = 'ORDER BY timestamp DESC, tx_id DESC';
+const NEWEST_FIRST = 'ORDER BY timestamp DESC, seq';
+
+/** ` INDEXED BY …` of a branch that names its index. */
+const from = (b: Branch | undefined): string => (b?.index ? ` INDEXED BY ${b.index}` : '');
+
+/** A position in the newest-first order: the (timestamp, seq) of a row. */
+export type Keyset = [timestamp: number, seq: number];
 
 /**
  * The matching rows newest first (`cols` of `tx`), strictly after a keyset position when given,
@@ -268,31 +288,31 @@ export function matchingQuery(
   cols: string,
   scopeId: number,
   f: FilterSql,
-  keyset: [number, string] | null,
+  keyset: Keyset | null,
   limit: number | null,
 ): Query {
-  const ks = keyset ? ' AND (timestamp, tx_id) < (?, ?)' : '';
+  // After (t, s) in (timestamp DESC, seq) order: an index range on the timestamp, ties checked.
+  const ks = keyset ? ' AND timestamp <= ? AND (timestamp < ? OR seq > ?)' : '';
+  const kp: Param[] = keyset ? [keyset[0], keyset[0], keyset[1]] : [];
   const lim = limit === null ? '' : ' LIMIT ?';
-  const tail = (): Param[] => [...f.params, ...(keyset ?? []), ...(limit === null ? [] : [limit])];
+  const tail = (): Param[] => [...f.params, ...kp, ...(limit === null ? [] : [limit])];
   if (f.branches === null || f.branches.length === 1) {
     const b = f.branches?.[0];
     return {
-      sql: `SELECT ${cols} FROM tx WHERE scope_id = ?${b ? ` AND ${b.cond}` : ''}${f.conds}${ks} ${NEWEST_FIRST}${lim}`,
+      sql: `SELECT ${cols} FROM tx${from(b)} WHERE scope_id = ?${b ? ` AND ${b.cond}` : ''}${f.conds}${ks} ${NEWEST_FIRST}${lim}`,
       params: [scopeId, ...(b?.params ?? []), ...tail()],
     };
   }
   const walks = f.branches.map(
     (b) =>
-      `SELECT * FROM (SELECT timestamp, tx_id FROM tx WHERE scope_id = ? AND ${b.cond}${f.conds}${ks} ${NEWEST_FIRST}${lim})`,
+      `SELECT * FROM (SELECT timestamp, seq FROM tx${from(b)} WHERE scope_id = ? AND ${b.cond}${f.conds}${ks} ${NEWEST_FIRST}${lim})`,
   );
   return {
     sql: `WITH k AS (${walks.join(' UNION ')} ${NEWEST_FIRST}${lim})
-      SELECT ${cols} FROM k CROSS JOIN tx ON tx.scope_id = ? AND tx.timestamp = k.timestamp AND tx.tx_id = k.tx_id
-      ORDER BY k.timestamp DESC, k.tx_id DESC`,
+      SELECT ${cols} FROM k CROSS JOIN tx ON tx.seq = k.seq ORDER BY k.timestamp DESC, k.seq`,
     params: [
       ...f.branches.flatMap((b) => [scopeId, ...b.params, ...tail()]),
       ...(limit === null ? [] : [limit]),
-      scopeId,
     ],
   };
 }
@@ -305,7 +325,7 @@ export function countQuery(scopeId: number, f: FilterSql): Query {
   if (f.branches === null || f.branches.length === 1) {
     const b = f.branches?.[0];
     return {
-      sql: `SELECT COUNT(*) AS n FROM tx WHERE scope_id = ?${b ? ` AND ${b.cond}` : ''}${f.conds}`,
+      sql: `SELECT COUNT(*) AS n FROM tx${from(b)} WHERE scope_id = ?${b ? ` AND ${b.cond}` : ''}${f.conds}`,
       params: [scopeId, ...(b?.params ?? []), ...f.params],
     };
   }
@@ -319,7 +339,7 @@ export function countQuery(scopeId: number, f: FilterSql): Query {
   }
   return {
     sql: `SELECT COUNT(*) AS n FROM (${f.branches
-      .map((b) => `SELECT tx_id FROM tx WHERE scope_id = ? AND ${b.cond}${f.conds}`)
+      .map((b) => `SELECT seq FROM tx${from(b)} WHERE scope_id = ? AND ${b.cond}${f.conds}`)
       .join(' UNION ')})`,
     params: f.branches.flatMap((b) => [scopeId, ...b.params, ...f.params]),
   };

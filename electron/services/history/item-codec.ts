@@ -99,6 +99,46 @@ function storedSign(sign: string): Buffer | string {
   return bytes.toString('base64') === sign ? bytes : sign;
 }
 
+/** The last layout seen: a page holds a thousand items of one layout (same keys, same kinds). */
+let lastLayout: { keys: string[]; counted: number; shape: string } | null = null;
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The item's shape as JSON text (its keys in order, counts marked # number or $ string, unknown
+ * keys marked +) and the values of its unknown keys. `counted`: bit i set when COUNT_FIELDS[i] came
+ * as a number.
+ */
+function shapeOf(
+  obj: Record<string, unknown>,
+  keys: string[],
+  counted: number,
+): { shape: string; extras: unknown[] } {
+  if (lastLayout && lastLayout.counted === counted && sameKeys(lastLayout.keys, keys)) {
+    return { shape: lastLayout.shape, extras: [] };
+  }
+  let shape = '[';
+  const extras: unknown[] = [];
+  for (const key of keys) {
+    if (shape.length > 1) shape += ',';
+    const entry = COUNTS.has(key) ? `${key}${typeof obj[key] === 'number' ? '#' : '$'}` : key;
+    const known = SHAPE_ENTRY.get(entry);
+    if (known !== undefined) shape += known;
+    else {
+      shape += JSON.stringify(`+${key}`);
+      extras.push(obj[key]);
+    }
+  }
+  shape += ']';
+  // Only layouts of known keys are remembered: extras differ from item to item.
+  if (extras.length === 0) lastLayout = { keys, counted, shape };
+  return { shape, extras };
+}
+
 /**
  * An item received from a tracker as stored, or null when it is malformed (schema, an empty or
  * oversized id, a time that is not an exact integer).
@@ -111,20 +151,12 @@ export function encodeItem(raw: unknown): EncodedItem | null {
   if (t.tx_id.length === 0 || t.tx_id.length > MAX_TX_ID) return null;
   if (!Number.isSafeInteger(t.timestamp) || !Number.isSafeInteger(t.timelock)) return null;
   const obj = raw as Record<string, unknown>;
-  // The shape's JSON text, written directly: it is the same for nearly every item.
-  let shape = '[';
-  let extras: unknown[] | null = null;
-  for (const key of Object.keys(obj)) {
-    if (shape.length > 1) shape += ',';
-    const entry = COUNTS.has(key) ? `${key}${typeof obj[key] === 'number' ? '#' : '$'}` : key;
-    const known = SHAPE_ENTRY.get(entry);
-    if (known !== undefined) shape += known;
-    else {
-      shape += JSON.stringify(`+${key}`);
-      (extras ??= []).push(obj[key]);
-    }
+  const keys = Object.keys(obj);
+  let counted = 0;
+  for (let i = 0; i < COUNT_FIELDS.length; i++) {
+    if (typeof obj[COUNT_FIELDS[i]!] === 'number') counted |= 1 << i;
   }
-  shape += ']';
+  const { shape, extras } = shapeOf(obj, keys, counted);
   const count = (f: CountField) => storedCount(obj[f] as string | number);
   return {
     txId: t.tx_id,
@@ -146,7 +178,7 @@ export function encodeItem(raw: unknown): EncodedItem | null {
     pk: t.pk,
     sign: storedSign(t.sign),
     shape,
-    extra: extras ? JSON.stringify(extras) : null,
+    extra: extras.length > 0 ? JSON.stringify(extras) : null,
   };
 }
 

@@ -21,6 +21,8 @@ const INLINE_CHECKS = 64;
 
 export interface StoreQueueOptions {
   verifier: ItemVerifier;
+  /** Worker threads checking signatures with the verifier's key (asked for once a page is big). */
+  checker(): SignatureChecker;
   /** Items per database transaction. */
   flushItems: number;
   /** Pages waiting to be stored before `add` waits for the oldest. */
@@ -69,16 +71,13 @@ export class StoreQueue {
     this.throwIfFailed();
   }
 
-  /** Stores every queued page and what is buffered; ends the worker. Rethrows a failure. */
+  /** Stores every queued page and what is buffered. Rethrows a failure. */
   async finish(): Promise<void> {
+    await this.chain;
     try {
-      await this.chain;
       if (!this.error) this.flush();
     } catch (e) {
       this.error ??= e;
-    } finally {
-      await this.checker?.close();
-      this.checker = null;
     }
     this.throwIfFailed();
   }
@@ -93,15 +92,15 @@ export class StoreQueue {
     const rows: EncodedStoredItem[] = [];
     const checked: number[] = [];
     for (const f of fresh) {
-      if (checkable(f.raw.sign, verifier)) checked.push(rows.length);
+      if (checkable(f.item.sign, verifier)) checked.push(rows.length);
       rows.push({ item: f.item, signature: 'unverifiable' });
     }
     let verdicts: Promise<Uint8Array> | null = null;
     if (checked.length >= INLINE_CHECKS || (this.checker && checked.length > 0)) {
-      this.checker ??= new SignatureChecker(verifier.key!);
+      this.checker ??= this.o.checker();
       verdicts = this.checker.check(
         checked.map((i) => signedText(fresh[i]!.raw)),
-        checked.map((i) => fresh[i]!.raw.sign as string),
+        checked.map((i) => fresh[i]!.item.sign as Buffer),
       );
       // Handled when the page is stored; a rejection before then is not an unhandled one.
       verdicts.catch(() => undefined);

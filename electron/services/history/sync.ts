@@ -23,7 +23,7 @@ import { z } from 'zod';
 import type { HistoryItem, SyncStatus } from '../../../shared/api/models';
 import type { HistoryCache } from './cache';
 import { encodeItem, modelOf } from './item-codec';
-import { itemSignatureVerdict, itemVerifier, type ItemVerifier } from './signature-checker';
+import { itemSignatureVerdict, itemVerifier, SignatureChecker, type ItemVerifier } from './signature-checker';
 import { StoreQueue, type FreshItem } from './store-queue';
 import type { EncodedStoredItem } from './transaction-store';
 
@@ -63,6 +63,8 @@ export interface HistorySyncOptions {
   flushItems?: number;
   /** Pages fetched ahead of the one being stored (default 3). */
   pagesAhead?: number;
+  /** Worker threads checking item signatures (default: one per core, at most 4). */
+  checkerThreads?: number;
   /** Called with every progress report (also emitted as the 'progress' event). */
   onProgress?: (report: SyncReport) => void;
 }
@@ -120,6 +122,9 @@ export function parseItem(raw: unknown, verifier: ItemVerifier): CachedItem | nu
   return { ...modelOf(e, itemSignatureVerdict(obj, verifier)), version: e.version, pk: e.pk, raw: obj };
 }
 
+/** Signature threads end when no sync has used them for this long. */
+const CHECKER_IDLE_MS = 30_000;
+
 function isCursorNotFound(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'CURSOR_NOT_FOUND';
 }
@@ -131,6 +136,10 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
   private readonly maxRestarts: number;
   private readonly flushItems: number;
   private readonly pagesAhead: number;
+  private readonly checkerThreads: number | undefined;
+  /** Signature threads, kept between syncs with the same key and ended after a while unused. */
+  private checker: { pem: string; checker: SignatureChecker } | null = null;
+  private checkerIdle: NodeJS.Timeout | null = null;
   private readonly now: () => number;
   private readonly onProgress: ((r: SyncReport) => void) | undefined;
   private readonly running = new Map<string, Promise<SyncReport>>();
@@ -152,8 +161,40 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
     this.maxRestarts = opts.maxRestarts ?? 5;
     this.flushItems = Math.max(1, opts.flushItems ?? 5000);
     this.pagesAhead = Math.max(1, opts.pagesAhead ?? 3);
+    this.checkerThreads = opts.checkerThreads;
     this.now = opts.now ?? Date.now;
     this.onProgress = opts.onProgress;
+  }
+
+  /** The signature threads for a tracker key (started on first use, ended when unused for 30 s). */
+  private checkerFor(pem: string, verifier: ItemVerifier): SignatureChecker {
+    if (this.checkerIdle) clearTimeout(this.checkerIdle);
+    this.checkerIdle = null;
+    if (this.checker && (this.checker.pem !== pem || this.checker.checker.broken)) {
+      void this.checker.checker.close();
+      this.checker = null;
+    }
+    this.checker ??= {
+      pem,
+      checker: new SignatureChecker(verifier.key!, verifier.signatureBytes, this.checkerThreads),
+    };
+    return this.checker.checker;
+  }
+
+  private checkerUnused(): void {
+    if (!this.checker || this.running.size > 0) return;
+    if (this.checkerIdle) clearTimeout(this.checkerIdle);
+    this.checkerIdle = setTimeout(() => void this.close(), CHECKER_IDLE_MS);
+    this.checkerIdle.unref();
+  }
+
+  /** Ends the signature threads (a later sync starts them again). */
+  async close(): Promise<void> {
+    if (this.checkerIdle) clearTimeout(this.checkerIdle);
+    this.checkerIdle = null;
+    const c = this.checker;
+    this.checker = null;
+    await c?.checker.close();
   }
 
   isRunning(scope: string): boolean {
@@ -200,7 +241,10 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
       complete: false,
     };
     this.reports.set(scope, report);
-    const p = this.run(scope, source, report).finally(() => this.running.delete(scope));
+    const p = this.run(scope, source, report).finally(() => {
+      this.running.delete(scope);
+      this.checkerUnused();
+    });
     this.running.set(scope, p);
     return p;
   }
@@ -286,6 +330,7 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
     // indexes far less often); the saved progress only ever covers pages whose items are stored.
     const queue = new StoreQueue({
       verifier,
+      checker: () => this.checkerFor(source.trackerPem, verifier),
       flushItems: this.flushItems,
       pagesAhead: this.pagesAhead,
       report,

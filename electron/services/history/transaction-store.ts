@@ -19,6 +19,7 @@ import {
   toItem,
   TX_COLUMNS,
   type FilterSql,
+  type Keyset,
   type TxRow,
 } from './filter-sql';
 import {
@@ -74,28 +75,22 @@ export interface ItemWithRelations {
 const MAX_LIMIT = 1000;
 const DEFAULT_LIMIT = 100;
 
-/** The opaque keyset cursor: base64url of JSON [timestamp, tx_id] of the last row of a page. */
-function encodeCursor(timestamp: number, txId: string): string {
-  return Buffer.from(JSON.stringify([timestamp, txId]), 'utf8').toString('base64url');
+/** The opaque keyset cursor: base64url of JSON [timestamp, seq] of the last row of a page. */
+function encodeCursor(timestamp: number, seq: number): string {
+  return Buffer.from(JSON.stringify([timestamp, seq]), 'utf8').toString('base64url');
 }
 
-function decodeCursor(cursor: string): { timestamp: number; txId: string } {
+function decodeCursor(cursor: string): Keyset {
   let v: unknown;
   try {
     v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw new HistoryCacheError('BAD_CURSOR', 'the page cursor is not one this cache issued');
   }
-  if (
-    !Array.isArray(v) ||
-    v.length !== 2 ||
-    !Number.isSafeInteger(v[0]) ||
-    typeof v[1] !== 'string' ||
-    v[1].length > 256
-  ) {
+  if (!Array.isArray(v) || v.length !== 2 || !Number.isSafeInteger(v[0]) || !Number.isSafeInteger(v[1])) {
     throw new HistoryCacheError('BAD_CURSOR', 'the page cursor is not one this cache issued');
   }
-  return { timestamp: v[0] as number, txId: v[1] };
+  return [v[0] as number, v[1] as number];
 }
 
 const INSERT_SQL = `INSERT OR IGNORE INTO tx (scope_id, timestamp, tx_id, parent_tx_id, tx_type, from_id,
@@ -210,10 +205,10 @@ export class TransactionStore {
     return this.c.scopeId(scope, create);
   }
 
-  /** The newest cached tx_id of a scope (by timestamp, then tx_id), or null. */
+  /** The newest cached tx_id of a scope (the first of the newest-first order), or null. */
   newestTxId(scope: string): string | null {
     const row = this.c
-      .prepared(`SELECT tx_id FROM tx WHERE scope_id = ? ORDER BY timestamp DESC, tx_id DESC LIMIT 1`)
+      .prepared(`SELECT tx_id FROM tx WHERE scope_id = ? ORDER BY timestamp DESC, seq LIMIT 1`)
       .get(this.c.scopeId(scope, false)) as { tx_id: string } | undefined;
     return row?.tx_id ?? null;
   }
@@ -236,7 +231,8 @@ export class TransactionStore {
   }
 
   /**
-   * One page, newest first by (timestamp DESC, tx_id DESC), with keyset pagination: `next` encodes the
+   * One page, newest first by (timestamp DESC, seq: ties in the order they were cached, which is the
+   * tracker's), with keyset pagination: `next` encodes the
    * last row and the following page starts strictly after it (no OFFSET, no gaps or repeats while
    * items are added). `total` counts every cached item matching the filter. Items carry their labels.
    */
@@ -248,12 +244,11 @@ export class TransactionStore {
     }
     const scopeId = this.c.scopeId(scope, false);
     const f = filterSql(this.c, filter);
-    const c = opts.after ? decodeCursor(opts.after) : null;
     const q = matchingQuery(
       `${TX_COLUMNS}, ${LABEL_COLUMNS}`,
       scopeId,
       f,
-      c ? [c.timestamp, c.txId] : null,
+      opts.after ? decodeCursor(opts.after) : null,
       limit + 1,
     );
     const rows = this.c.prepared(q.sql).all(...q.params) as TxRow[];
@@ -262,7 +257,7 @@ export class TransactionStore {
     const last = rows[rows.length - 1];
     return {
       items: rows.map(toItem),
-      next: more && last ? encodeCursor(last.timestamp, last.tx_id) : null,
+      next: more && last ? encodeCursor(last.timestamp, last.seq) : null,
       total: this.countOf(scopeId, f),
     };
   }
@@ -282,7 +277,7 @@ export class TransactionStore {
     const children = this.c
       .prepared(
         `SELECT ${TX_COLUMNS}, ${LABEL_COLUMNS} FROM tx INDEXED BY tx_by_parent
-         WHERE scope_id = ? AND parent_tx_id = ? AND parent_tx_id <> '' ORDER BY timestamp, tx_id`,
+         WHERE scope_id = ? AND parent_tx_id = ? AND parent_tx_id <> '' ORDER BY timestamp, seq DESC`,
       )
       .all(scopeId, txId) as TxRow[];
     return { item: toItem(row), parent: parent ? toItem(parent) : null, children: children.map(toItem) };
