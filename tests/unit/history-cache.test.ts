@@ -644,6 +644,29 @@ describe('HistoryCache', () => {
     expect(cache.syncMeta.get('s').complete).toBe(false);
   });
 
+  it('defect: a file of another layout, states and all, is dropped and rebuilt empty (foreign keys)', () => {
+    cache.transactions.insertItems('s', dataset(20));
+    cache.states.setCommonState('s', {
+      address: '0x0bX',
+      fact: '1',
+      plan: '2',
+      profit: '3',
+      foreignFact: '0',
+      foreignPlan: '0',
+      readAt: BASE,
+    });
+    cache.syncMeta.update('s', { complete: true, lastSyncedAt: BASE });
+    cache.close();
+    const db = new Database(path);
+    db.pragma('user_version = 2');
+    db.close();
+    cache = new HistoryCache(path);
+    expect(cache.transactions.count('s')).toBe(0);
+    expect(cache.states.getCommonState('s')).toBeNull();
+    expect(cache.syncMeta.get('s').complete).toBe(false);
+    expect(cache.transactions.insertItems('s', dataset(5))).toBe(5);
+  });
+
   it('needs a file path', () => {
     expect(() => new HistoryCache(':memory:')).toThrow(HistoryCacheError);
   });

@@ -176,12 +176,15 @@ export class CacheDb {
 
   /** A cache: anything of another layout is dropped and fetched again. */
   private dropEverything(): void {
+    // Tables reference scopes: dropping it first would break their keys (DROP deletes its rows).
+    this.db.pragma('foreign_keys = OFF');
     this.db.transaction(() => {
       const tables = this.db
         .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
         .all() as { name: string }[];
       for (const t of tables) this.db.exec(`DROP TABLE IF EXISTS "${t.name.replace(/"/g, '""')}"`);
     })();
+    this.db.pragma('foreign_keys = ON');
     // Give the old layout's pages back to the disk (nothing is left to copy, so this is quick).
     this.db.exec('VACUUM');
   }
