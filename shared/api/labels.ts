@@ -16,6 +16,11 @@ export const FOREIGN_LABEL_TYPES = ['pubkey', 'input', 'output', 'xpub'] as cons
 /** BIP-329: "labels longer than 255 characters may be truncated"; we refuse them instead. */
 export const MAX_LABEL_LENGTH = 255;
 export const MAX_LABEL_REF_LENGTH = 256;
+/**
+ * Largest labels file the app reads (about 5,000 labels): the browser bridge carries at most 1 MiB
+ * per message, the file's text included.
+ */
+export const LABELS_FILE_MAX_BYTES = 512 * 1024;
 
 // eslint-disable-next-line no-control-regex
 const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;

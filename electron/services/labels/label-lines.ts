@@ -20,7 +20,7 @@ const MAX_PROBLEMS = 50;
 const FOREIGN: ReadonlySet<string> = new Set(FOREIGN_LABEL_TYPES);
 
 /** One line: BIP-329 allows more fields (origin, spendable…): they are read past. */
-const line = z.object({ type: z.string(), ref: z.unknown(), label: z.unknown() });
+const line = z.object({ type: z.string(), ref: z.unknown().optional(), label: z.unknown().optional() });
 
 /** The file: one `{"type","ref","label"}` object per line, LF line ends, sorted by type and ref. */
 export function labelsToJsonl(labels: readonly Label[]): string {

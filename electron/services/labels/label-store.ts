@@ -22,31 +22,43 @@ CREATE TABLE IF NOT EXISTS ${db}.labels (
   type TEXT NOT NULL,
   ref TEXT NOT NULL,
   label TEXT NOT NULL,
+  -- what is indexed: the label with ё as е (see foldWords)
+  words TEXT NOT NULL,
   UNIQUE (type, ref)
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS ${db}.label_words USING fts5(
-  label, content = 'labels', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+  words, content = 'labels', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
 );`;
 }
 
 const TRIGGERS = `
 CREATE TRIGGER IF NOT EXISTS labels_added AFTER INSERT ON labels BEGIN
-  INSERT INTO label_words (rowid, label) VALUES (new.id, new.label);
+  INSERT INTO label_words (rowid, words) VALUES (new.id, new.words);
 END;
 CREATE TRIGGER IF NOT EXISTS labels_removed AFTER DELETE ON labels BEGIN
-  INSERT INTO label_words (label_words, rowid, label) VALUES ('delete', old.id, old.label);
+  INSERT INTO label_words (label_words, rowid, words) VALUES ('delete', old.id, old.words);
 END;
 CREATE TRIGGER IF NOT EXISTS labels_changed AFTER UPDATE ON labels BEGIN
-  INSERT INTO label_words (label_words, rowid, label) VALUES ('delete', old.id, old.label);
-  INSERT INTO label_words (rowid, label) VALUES (new.id, new.label);
+  INSERT INTO label_words (label_words, rowid, words) VALUES ('delete', old.id, old.words);
+  INSERT INTO label_words (rowid, words) VALUES (new.id, new.words);
 END;`;
+
+/**
+ * Text as indexed and searched: the tokenizer folds case and Latin diacritics; Russian writers
+ * often type е for ё, so ё is folded here too.
+ */
+export function foldWords(text: string): string {
+  return text.replace(/ё/g, 'е').replace(/Ё/g, 'Е');
+}
 
 /**
  * An FTS5 query matching labels holding every word of `text` (each word also as the beginning of a
  * longer one), or null when `text` has no word. Words are quoted: nothing in them is FTS syntax.
  */
 export function labelWordsQuery(text: string): string | null {
-  const words = text.split(/\s+/).filter((w) => /[\p{L}\p{N}]/u.test(w));
+  const words = foldWords(text)
+    .split(/\s+/)
+    .filter((w) => /[\p{L}\p{N}]/u.test(w));
   if (words.length === 0 || words.length > 16) return null;
   return words.map((w) => `"${w.replace(/"/g, '""')}"*`).join(' ');
 }
@@ -154,16 +166,16 @@ export class LabelStore {
     const checked = labels.map((l) => labelSchema.parse(l));
     const counts: MergeCounts = { added: 0, updated: 0, unchanged: 0 };
     const find = this.db.prepare(`SELECT label FROM labels WHERE type = ? AND ref = ?`);
-    const insert = this.db.prepare(`INSERT INTO labels (type, ref, label) VALUES (?, ?, ?)`);
-    const update = this.db.prepare(`UPDATE labels SET label = ? WHERE type = ? AND ref = ?`);
+    const insert = this.db.prepare(`INSERT INTO labels (type, ref, label, words) VALUES (?, ?, ?, ?)`);
+    const update = this.db.prepare(`UPDATE labels SET label = ?, words = ? WHERE type = ? AND ref = ?`);
     this.db.transaction(() => {
       for (const l of checked) {
         const old = find.get(l.type, l.ref) as { label: string } | undefined;
         if (!old) {
-          insert.run(l.type, l.ref, l.label);
+          insert.run(l.type, l.ref, l.label, foldWords(l.label));
           counts.added++;
         } else if (old.label !== l.label) {
-          update.run(l.label, l.type, l.ref);
+          update.run(l.label, foldWords(l.label), l.type, l.ref);
           counts.updated++;
         } else counts.unchanged++;
       }
@@ -178,10 +190,10 @@ export class LabelStore {
     this.db.transaction(() => {
       this.db.prepare(`DELETE FROM labels`).run();
       const insert = this.db.prepare(
-        `INSERT INTO labels (type, ref, label) VALUES (?, ?, ?)
-         ON CONFLICT (type, ref) DO UPDATE SET label = excluded.label`,
+        `INSERT INTO labels (type, ref, label, words) VALUES (?, ?, ?, ?)
+         ON CONFLICT (type, ref) DO UPDATE SET label = excluded.label, words = excluded.words`,
       );
-      for (const l of checked) insert.run(l.type, l.ref, l.label);
+      for (const l of checked) insert.run(l.type, l.ref, l.label, foldWords(l.label));
     })();
     this.changed();
   }
