@@ -1,6 +1,7 @@
 import { useAddressesStore } from './addresses';
 import { useChannelsStore } from './channels';
 import { useHistoryStore } from './history';
+import { useLabelsStore } from './labels';
 import { useNotificationsStore } from './notifications';
 import { useSessionStore } from './session';
 import { useSettingsStore } from './settings';
@@ -10,6 +11,7 @@ export {
   useAddressesStore,
   useChannelsStore,
   useHistoryStore,
+  useLabelsStore,
   useNotificationsStore,
   useSessionStore,
   useSettingsStore,
@@ -25,7 +27,12 @@ export async function startApp(): Promise<() => void> {
     useAddressesStore().bindEvents(),
     useChannelsStore().bindEvents(),
     useHistoryStore().bindEvents(),
+    useLabelsStore().bindEvents(),
   ];
   await useSessionStore().init();
+  // Lists show labels once they come; without them (an error) they show bare ids.
+  void useLabelsStore()
+    .load()
+    .catch(() => undefined);
   return () => offs.forEach((off) => off());
 }
