@@ -7,6 +7,7 @@ export default {
     title: 'Wallet Tracker',
     version: 'Version {version}',
     startFailed: 'The app could not start.',
+    viewFailed: 'This screen could not be loaded. Reload the app to try again.',
   },
   common: {
     cancel: 'Cancel',
