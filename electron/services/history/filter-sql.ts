@@ -13,7 +13,7 @@ import { historyFilter, type HistoryFilter, type HistoryItem } from '../../../sh
 import { labelWordsQuery } from '../labels/label-store';
 import type { CacheDb } from './cache-db';
 import { HistoryCacheError } from './errors';
-import { VERDICTS, type SignatureVerdict } from './item-codec';
+import { ITEM_COLUMNS, VERDICTS, type ItemFieldsRow, type SignatureVerdict } from './item-codec';
 
 export type { SignatureVerdict } from './item-codec';
 
@@ -22,15 +22,8 @@ type Param = string | number;
 /** Address ids a search may drive one branch each; more become one IN over all of them. */
 const MAX_ADDRESS_BRANCHES = 32;
 
-/** The model's columns, counts as exact decimal text and addresses joined. */
-export const TX_COLUMNS = `tx.seq, tx.tx_id, tx.parent_tx_id, tx.tx_type,
-  (SELECT address FROM addresses WHERE id = tx.from_id) AS from_address,
-  (SELECT address FROM addresses WHERE id = tx.to_id) AS to_address,
-  CAST(tx.amount AS TEXT) AS amount, CAST(tx.volume AS TEXT) AS volume,
-  CAST(tx.quantum_count AS TEXT) AS quantum_count, tx.contract_id,
-  CAST(tx.price_amount AS TEXT) AS price_amount, tx.price_quantum_power,
-  CAST(tx.planned_quantum_count AS TEXT) AS planned_quantum_count, tx.timelock, tx.timestamp,
-  tx.status, tx.verdict`;
+/** The model's columns: the item's fields and the verdict of its signature. */
+export const TX_COLUMNS = `tx.seq, ${ITEM_COLUMNS}, tx.verdict`;
 
 /** The labels shown with an item in a page (its own, its channel's, its addresses'). */
 export const LABEL_COLUMNS = `
@@ -39,23 +32,8 @@ export const LABEL_COLUMNS = `
   (SELECT l.label FROM addresses a JOIN lb.labels l ON l.type = 'addr' AND l.ref = a.address WHERE a.id = tx.from_id) AS label_from,
   (SELECT l.label FROM addresses a JOIN lb.labels l ON l.type = 'addr' AND l.ref = a.address WHERE a.id = tx.to_id) AS label_to`;
 
-export interface TxRow {
+export interface TxRow extends ItemFieldsRow {
   seq: number;
-  tx_id: string;
-  parent_tx_id: string;
-  tx_type: number;
-  from_address: string;
-  to_address: string;
-  amount: string;
-  volume: string;
-  quantum_count: string;
-  contract_id: string;
-  price_amount: string;
-  price_quantum_power: number;
-  planned_quantum_count: string;
-  timelock: number;
-  timestamp: number;
-  status: number;
   verdict: number;
   label_tx?: string | null;
   label_channel?: string | null;

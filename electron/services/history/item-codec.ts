@@ -227,8 +227,8 @@ export function modelOf(e: EncodedItem, signature: SignatureVerdict): HistoryIte
   };
 }
 
-/** What a stored row gives back to rebuild its item (counts read as text, addresses and PEM joined). */
-export interface StoredItemRow {
+/** An item's fields as a row gives them back (counts read as text, addresses joined): `ITEM_COLUMNS`. */
+export interface ItemFieldsRow {
   tx_id: string;
   parent_tx_id: string;
   tx_type: number;
@@ -244,6 +244,20 @@ export interface StoredItemRow {
   timelock: number;
   timestamp: number;
   status: number;
+}
+
+/** The SQL of `ItemFieldsRow` over `tx`: counts as exact decimal text, addresses joined. */
+export const ITEM_COLUMNS = `tx.tx_id, tx.parent_tx_id, tx.tx_type,
+  (SELECT address FROM addresses WHERE id = tx.from_id) AS from_address,
+  (SELECT address FROM addresses WHERE id = tx.to_id) AS to_address,
+  CAST(tx.amount AS TEXT) AS amount, CAST(tx.volume AS TEXT) AS volume,
+  CAST(tx.quantum_count AS TEXT) AS quantum_count, tx.contract_id,
+  CAST(tx.price_amount AS TEXT) AS price_amount, tx.price_quantum_power,
+  CAST(tx.planned_quantum_count AS TEXT) AS planned_quantum_count, tx.timelock, tx.timestamp,
+  tx.status`;
+
+/** What a stored row gives back to rebuild its item (the item's fields, PEM, signature and layout). */
+export interface StoredItemRow extends ItemFieldsRow {
   version: string;
   pem: string;
   sign: Buffer | string;

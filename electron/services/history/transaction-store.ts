@@ -25,6 +25,7 @@ import {
 import {
   decodeItem,
   encodeItem,
+  ITEM_COLUMNS,
   VERDICT_CODES,
   type EncodedItem,
   type SignatureVerdict,
@@ -99,14 +100,7 @@ const INSERT_SQL = `INSERT OR IGNORE INTO tx (scope_id, timestamp, tx_id, parent
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /** The columns that rebuild an item exactly (item-codec.ts decodeItem). */
-const RAW_COLUMNS = `tx.tx_id, tx.parent_tx_id, tx.tx_type,
-  (SELECT address FROM addresses WHERE id = tx.from_id) AS from_address,
-  (SELECT address FROM addresses WHERE id = tx.to_id) AS to_address,
-  CAST(tx.amount AS TEXT) AS amount, CAST(tx.volume AS TEXT) AS volume,
-  CAST(tx.quantum_count AS TEXT) AS quantum_count, tx.contract_id,
-  CAST(tx.price_amount AS TEXT) AS price_amount, tx.price_quantum_power,
-  CAST(tx.planned_quantum_count AS TEXT) AS planned_quantum_count, tx.timelock, tx.timestamp,
-  tx.status, tx.version, (SELECT pem FROM pems WHERE id = tx.pk_id) AS pem, tx.sign,
+const RAW_COLUMNS = `${ITEM_COLUMNS}, tx.version, (SELECT pem FROM pems WHERE id = tx.pk_id) AS pem, tx.sign,
   (SELECT shape FROM shapes WHERE id = tx.shape_id) AS shape, tx.extra`;
 
 export class TransactionStore {
