@@ -12,7 +12,8 @@ import { labelsToJsonl, parseLabelLines } from '../../electron/services/labels/l
 import { Labels } from '../../electron/services/labels/service';
 import { ApiEvents } from '../../electron/services/api/backend';
 import { HistoryCache } from '../../electron/services/history/cache';
-import { SCHEMA_VERSION } from '../../electron/services/history/cache-db';
+import { CacheDb, SCHEMA_VERSION } from '../../electron/services/history/cache-db';
+import { filterSql, matchingQuery, TX_COLUMNS } from '../../electron/services/history/filter-sql';
 import type { Label } from '../../shared/api/labels';
 
 const dir = mkdtempSync(join(tmpdir(), 'wt-labels-'));
@@ -292,6 +293,24 @@ describe('searching the history cache by label', () => {
     labels.clear('tx', 'tx-4');
     expect(cache.transactions.item('s', 'tx-4').item!.labels).toBeUndefined();
     cache.close();
+    store.close();
+  });
+
+  it('defect: a page of a label search looks the labelled ids up in their indexes, not a walk of every row', () => {
+    const { store, labels } = labelsApi();
+    labels.set({ type: 'tx', ref: 'tx-1', label: 'Rent' });
+    const db = new CacheDb(fresh('cache'), { labelsPath: store.path });
+    const scopeId = db.scopeId('s', true);
+    const q = matchingQuery(TX_COLUMNS, scopeId, filterSql(db, { search: 'rent' }), null, 100);
+    const plan = (db.db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.params) as { detail: string }[])
+      .map((r) => r.detail)
+      .join('\n');
+    // No walk of every row in page order (tx_page by scope alone) testing each against the labels.
+    expect(plan).not.toMatch(/SCAN tx\b/);
+    expect(plan).not.toMatch(/INDEX tx_page \(scope_id=\?\)/);
+    expect(plan).toMatch(/SEARCH tx USING (COVERING )?INDEX tx_by_id/);
+    expect(plan).toMatch(/SEARCH tx USING (COVERING )?INDEX tx_by_contract/);
+    db.close();
     store.close();
   });
 

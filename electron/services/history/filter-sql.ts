@@ -170,15 +170,19 @@ function searchBranches(c: CacheDb, search: string): Branch[] {
     ...addressBranches(searchedAddressIds(c, search, words)),
   ];
   if (words !== null) {
+    // Labelled ids are few: looked up one by one in the id indexes, then sorted. Left to itself
+    // the planner walks the whole page order testing each row against the labels (a scan).
     branches.push(
       {
         cond: `tx_id IN (SELECT ref FROM lb.labels WHERE type = 'tx' AND id IN (${MATCHING_LABELS}))`,
         params: [words],
+        index: 'tx_by_id',
       },
       {
         cond: `contract_id IN (SELECT ref FROM lb.labels WHERE type = 'channel' AND id IN (${MATCHING_LABELS}))
           AND contract_id <> ''`,
         params: [words],
+        index: 'tx_by_contract',
       },
     );
   }
