@@ -55,6 +55,9 @@ export default defineConfig({
   renderer: {
     root: resolve(root, 'renderer'),
     plugins: [vue()],
+    // Whitespace and syntax minified, names kept: readable stacks, and the bundle test
+    // (tests/integration/renderer-bundle.test.ts) can still see what Vue's runtime calls.
+    esbuild: { minifyIdentifiers: false },
     define: {
       // vue-i18n esm-bundler feature flags: Composition API only, no devtools hooks in production.
       __VUE_I18N_FULL_INSTALL__: JSON.stringify(true),
@@ -63,7 +66,7 @@ export default defineConfig({
     },
     build: {
       outDir: resolve(root, 'out/renderer'),
-      // electron-vite leaves code unminified; the renderer is also served over the network.
+      // electron-vite leaves the renderer unminified; it is also served over the network.
       minify: 'esbuild',
       rollupOptions: {
         input: { index: resolve(root, 'renderer/index.html') },
