@@ -8,6 +8,13 @@ import ViewLoading from './ViewLoading.vue';
 import ViewFailed from './ViewFailed.vue';
 
 export function lazyView(loader: () => Promise<Component | { default: Component }>, delay = 150): Component {
-  // Local chunks arrive in milliseconds: no spinner flash for them.
-  return defineAsyncComponent({ loader, loadingComponent: ViewLoading, errorComponent: ViewFailed, delay });
+  // Local chunks arrive in milliseconds: no spinner flash for them. One that never arrives (a
+  // stalled connection) ends as the reload offer instead of a spinner for ever.
+  return defineAsyncComponent({
+    loader,
+    loadingComponent: ViewLoading,
+    errorComponent: ViewFailed,
+    delay,
+    timeout: 30_000,
+  });
 }
