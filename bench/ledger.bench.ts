@@ -8,8 +8,10 @@
  *
  * Load: requests signed before the clock starts (the clients cost little CPU), N connections each
  * keeping one request in flight. A state read costs the tracker one verification and one signature;
- * a transfer open or close two verifications and one signature for its answer, plus one signature
- * for the history item it writes.
+ * a transfer open or close two verifications and one signature for its answer before it is
+ * answered, plus one signature for the history item it writes, made after the commit in the
+ * background (when no answer waits for the crypto workers). Each run waits for those to be done
+ * before the next floor is measured, and the tracker CPU per command includes them.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { startLedger } from '../tests/helpers/ledger-process';
+import { metric, metricsOf } from '../tests/helpers/tracker-http';
 import { TestPeer, twoSigned, resultOf, type Frame } from '../tests/helpers/raw-client';
 
 /**
@@ -206,6 +209,15 @@ async function drive(
   };
 }
 
+/** Waits until the tracker has signed every history item of the last run (signed after the commit). */
+async function itemsSigned(port: number): Promise<void> {
+  const end = Date.now() + 60_000;
+  while (metric(await metricsOf(port), 'tracker_items_unsigned') > 0) {
+    if (Date.now() > end) throw new Error('history items still unsigned after 60 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -281,7 +293,9 @@ export async function benchLedger(opts: LedgerBenchOptions = {}) {
       const r = await drive(ledger.url, clients, readFrames);
       const cpu1 = cpuMsOf(pid);
       const o = await drive(ledger.url, clients, opens);
+      await itemsSigned(ledger.port);
       const c = await drive(ledger.url, clients, closes);
+      await itemsSigned(ledger.port);
       cpu.reads.push((cpu1 - cpu0) / reads);
       cpu.transfers.push((cpuMsOf(pid) - cpu1) / (2 * transfers));
       cpu.client.push(r.clientCpuMs);

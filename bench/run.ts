@@ -27,8 +27,8 @@ const sections: Section[] = [
       'load run and the ratios are medians of the alternations (each listed). The tracker runs its RSA work on ' +
       'one worker per core; its main thread parses frames, runs SQLite (one writer, group commit, one fsync per ' +
       'group) and writes the sockets, on the same cores, beside the benchmark client. A transfer command also ' +
-      'signs the history item it writes: two signatures where the floor counts one, so 50 % is about its ' +
-      'ceiling. The CPU lines say where the rest goes (from /proc, so they hold on a busy machine too): a ' +
+      'writes a history item, signed after the commit in the background (when no answer waits for the workers); ' +
+      'each run waits for those before the next floor, and the CPU per command includes them. The CPU lines say where the rest goes (from /proc, so they hold on a busy machine too): a ' +
       "command's tracker CPU minus its RSA is frame parsing, SQLite, messages between threads, garbage " +
       "collection and socket writes; the bench client's share of the same cores is listed too.",
     run: async () => (await import('./ledger.bench')).benchLedger(),

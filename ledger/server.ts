@@ -173,13 +173,14 @@ export async function startLedgerServer(
   });
 
   try {
-    ledger = await Ledger.open(cfg, { workers: cfg.workers, observer: metrics, clock: opts.clock });
+    ledger = await Ledger.open(cfg, { workers: cfg.workers, observer: metrics, clock: opts.clock, log });
   } catch (e) {
     await new Promise((resolve) => http.close(resolve));
     throw e;
   }
   const open = ledger;
   metrics.cursorCount = () => open.cursorCount();
+  metrics.unsignedItems = () => open.signer.pending;
 
   let expiring = false;
   const runExpiry = async (): Promise<void> => {
@@ -195,7 +196,11 @@ export async function startLedgerServer(
     }
   };
   await runExpiry();
-  const expiryTimer = setInterval(() => void runExpiry(), cfg.expiryIntervalMs);
+  const expiryTimer = setInterval(() => {
+    void runExpiry();
+    // Unsigned items another node left behind (a crash) are signed here too.
+    open.signer.sweep();
+  }, cfg.expiryIntervalMs);
   const pingTimer = setInterval(
     () => {
       for (const c of connections) c.heartbeat();

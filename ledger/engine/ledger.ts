@@ -19,6 +19,7 @@ import { loadOrCreateTrackerKey } from '../tracker-key';
 import { InlineCrypto, type TrackerCrypto } from '../crypto/service';
 import { WorkerCrypto } from '../crypto/pool';
 import type { LedgerStorage, LedgerWrites, StorageObserver } from '../storage/port';
+import { silentLogger, type Logger } from '../log';
 import { SqliteStorage } from '../storage/sqlite/storage';
 import { MemoryCursorStore } from '../storage/memory-cursors';
 import { ownerIdOf, type LedgerContext } from './context';
@@ -27,7 +28,8 @@ import { Addresses } from './addresses';
 import { Transfers } from './transfers';
 import { History } from './history';
 import { commonStateResult, findCommon } from './common';
-import { OPEN } from './rows';
+import { ItemSigner } from './item-signer';
+import { OPEN, type NewTxRow } from './rows';
 import type { CommandResults } from './results';
 
 export interface CommandOutcome {
@@ -54,6 +56,27 @@ export interface LedgerOptions {
   workers?: number;
   /** Told about every database commit (metrics). */
   observer?: StorageObserver;
+  /** Where background failures (item signing) are reported. */
+  log?: Logger;
+}
+
+/**
+ * The writes of one run of a command, recording the transactions it inserts: the run that commits
+ * hands them to the item signer (an adapter may run a command more than once).
+ */
+function recording(w: LedgerWrites, rows: NewTxRow[]): LedgerWrites {
+  return new Proxy(w, {
+    get(target, prop) {
+      if (prop === 'insertTransaction') {
+        return (row: NewTxRow, parties: string[]) => {
+          rows.push(row);
+          return target.insertTransaction(row, parties);
+        };
+      }
+      const value: unknown = Reflect.get(target, prop);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /** A clock that never runs backwards, so that insertion order is time order. */
@@ -75,14 +98,17 @@ export class Ledger {
   private readonly transfers: Transfers;
   private readonly history: History;
   private readonly check: SignatureCheck;
+  readonly signer: ItemSigner;
 
   private constructor(
     readonly ctx: LedgerContext,
     readonly storage: LedgerStorage,
+    log: Logger,
   ) {
+    this.signer = new ItemSigner(ctx, storage, log);
     this.addresses = new Addresses(ctx);
     this.transfers = new Transfers(ctx, this.addresses);
-    this.history = new History(ctx, storage);
+    this.history = new History(ctx, storage, this.signer);
     this.check = (message, sign, key) => ctx.crypto.verify(message, sign, key);
   }
 
@@ -109,8 +135,10 @@ export class Ledger {
         trackerAddress: commonAddressOf(key.publicPem),
         now: monotonicClock(opts.clock ?? Date.now),
       };
-      const ledger = new Ledger(ctx, storage);
+      const ledger = new Ledger(ctx, storage, opts.log ?? silentLogger);
       await ledger.initialise();
+      // Items a crash left unsigned (here or, with a shared database, on another node).
+      ledger.signer.sweep();
       return ledger;
     } catch (e) {
       await storage?.close();
@@ -133,7 +161,7 @@ export class Ledger {
       }
       return;
     }
-    await this.storage.write(async (w) => {
+    await this.write(async (w) => {
       const owner = ownerIdOf(parsePublicKey(trackerPem));
       const initTx = await writeTx(this.ctx, w, {
         type: TxType.INIT,
@@ -181,8 +209,15 @@ export class Ledger {
     return { message, sign };
   }
 
-  private write(work: (w: LedgerWrites) => Promise<Signing>): Promise<Signing> {
-    return this.storage.write(work);
+  /** One write of the storage; the transactions of the run that committed go to the item signer. */
+  private async write<T>(work: (w: LedgerWrites) => Promise<T>): Promise<T> {
+    let rows: NewTxRow[] = [];
+    const value = await this.storage.write((w) => {
+      rows = [];
+      return work(recording(w, rows));
+    });
+    this.signer.committed(rows);
+    return value;
   }
 
   private async run(cmd: CmdCode, payload: unknown): Promise<Signing> {
@@ -259,7 +294,7 @@ export class Ledger {
 
   /** Settles expired channels at zero, then closes expired addresses: one database transaction. */
   runExpiry(): Promise<ExpiryOutcome> {
-    return this.storage.write(async (w) => {
+    return this.write(async (w) => {
       const now = this.ctx.now();
       const channels = await w.expiredChannels(now);
       for (const ch of channels) {
@@ -278,6 +313,7 @@ export class Ledger {
 
   /** Finishes the writes already queued, then closes the database and the crypto workers. */
   async close(): Promise<void> {
+    await this.signer.close();
     await this.storage.close();
     await this.ctx.crypto.close();
   }

@@ -77,6 +77,20 @@ export class LedgerDb {
   txCount(): number {
     return (this.q(`SELECT COUNT(*) AS n FROM transactions`).get() as { n: number }).n;
   }
+  /** Committed transactions whose item signature is not stored yet (signed after the commit). */
+  unsignedCount(): number {
+    return (this.q(`SELECT COUNT(*) AS n FROM transactions WHERE sign IS NULL`).get() as { n: number }).n;
+  }
+
+  /** Waits until the tracker has stored every item signature (its background signer is done). */
+  async signaturesSettled(timeoutMs = 20_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (this.unsignedCount() > 0) {
+      if (Date.now() > end) throw new Error(`${this.unsignedCount()} history items still unsigned`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   meta(key: string): string | undefined {
     return (this.q(`SELECT value FROM meta WHERE key = ?`).get(key) as { value: string } | undefined)?.value;
   }
@@ -129,12 +143,15 @@ const TX = {
 /**
  * Replays the transactions table and checks every stored figure against it. Returns the list of
  * violations (empty when the database is consistent). `initial` is TLPRT_LEDGER_AMOUNT_INITIAL.
+ * With `verifySignatures`, it first waits for the tracker to store every item signature (they are
+ * made after the commit), then checks each.
  */
-export function auditLedger(
+export async function auditLedger(
   l: LedgerDb,
   initial: bigint,
   opts: { verifySignatures?: boolean } = {},
-): string[] {
+): Promise<string[]> {
+  if (opts.verifySignatures) await l.signaturesSettled();
   const bad: string[] = [];
   const addresses = l.addresses();
   const channels = l.channels();
@@ -416,7 +433,8 @@ export function auditLedger(
     if (t.status !== 1) bad.push(`tx ${t.tx_id}: status ${t.status}`);
     if (opts.verifySignatures) {
       const item = unsignedItemOf(t, trackerPem);
-      if (!verifyMessage(canonicalJson(item), t.sign, trackerPem))
+      if (t.sign === null) bad.push(`tx ${t.tx_id}: not signed`);
+      else if (!verifyMessage(canonicalJson(item), t.sign, trackerPem))
         bad.push(`tx ${t.tx_id}: signature does not verify`);
     }
   }

@@ -205,7 +205,7 @@ describe('ledger durability across SIGKILL', () => {
 
   /** Every answered command is in the database with the answered figures; the ledger audits clean. */
   async function verify(client: RawClient, pem: string, db: LedgerDb): Promise<void> {
-    expect(auditLedger(db, INITIAL, { verifySignatures: true })).toEqual([]);
+    expect(await auditLedger(db, INITIAL, { verifySignatures: true })).toEqual([]);
     expect(db.totalBalance()).toBe(INITIAL);
     expect(db.meta('tracker_pk')).toBe(pem);
     const expectedTx = new Map<string, Set<string>>(); // owner pem → tx ids its history must hold
@@ -388,7 +388,7 @@ describe('ledger durability across SIGKILL', () => {
         `durability round ${round}: ${inFlightAtKill} in flight at the kill, ${unanswered.length} never answered ` +
           `(${applied} transfer commands among them had been applied), ${answered.length} answered so far`,
       );
-      expect(auditLedger(db, INITIAL)).toEqual([]);
+      expect(await auditLedger(db, INITIAL)).toEqual([]);
       db.close();
       again.client.close();
       await again.ledger.stop('SIGTERM');

@@ -333,7 +333,7 @@ describe('ledger economics: spend → income channel, payout to the common addre
         expect(e.db.address(income.address)).toMatchObject({ status: 2, amount: '0' });
         expect(e.db.txCount()).toBe(8);
         expect(e.db.totalBalance()).toBe(INITIAL); // 98000 tracker + 2000 B's common
-        expect(auditLedger(e.db, INITIAL, { verifySignatures: true })).toEqual([]);
+        expect(await auditLedger(e.db, INITIAL, { verifySignatures: true })).toEqual([]);
       },
     );
     await step('history: A sees its 4 transactions, B its 5, with amounts and parent links', async () => {
@@ -591,7 +591,7 @@ describe('ledger economics: paying B’s common address directly', () => {
         ]);
         expect(ha[5]!.parent_tx_id).toBe(ha[0]!.tx_id);
         expect(e.db.totalBalance()).toBe(INITIAL); // 97500 + 2500
-        expect(auditLedger(e.db, INITIAL, { verifySignatures: true })).toEqual([]);
+        expect(await auditLedger(e.db, INITIAL, { verifySignatures: true })).toEqual([]);
       },
     );
   });
@@ -769,7 +769,7 @@ describe('ledger economics: prices at different quantum powers', () => {
         [128, 6401, 0, 0, 0],
       ]);
       expect(e.db.totalBalance()).toBe(INITIAL);
-      expect(auditLedger(e.db, INITIAL, { verifySignatures: true })).toEqual([]);
+      expect(await auditLedger(e.db, INITIAL, { verifySignatures: true })).toEqual([]);
     });
   });
 });
@@ -867,7 +867,7 @@ describe('ledger economics: uint64 edges (one spend address holds all 2^64 − 1
       expect(await r.common(B)).toEqual({ ...ZERO_COMMON, own: { fact: MAX, plan: '0' }, profit: MAX });
       expect(r.trackerBalance()).toBe('0');
       expect(e.db.totalBalance()).toBe(BigInt(MAX));
-      expect(auditLedger(e.db, BigInt(MAX), { verifySignatures: true })).toEqual([]);
+      expect(await auditLedger(e.db, BigInt(MAX), { verifySignatures: true })).toEqual([]);
       // amounts beyond 2^53 travel as exact decimal strings in history items (a JSON number would round)
       const hb = await fullHistory(e.client, B, e.pem);
       expect(hb.map((i) => [i.tx_type, i.amount])).toEqual([

@@ -231,7 +231,7 @@ describe('expiry with an injected clock: refusals, readable states, the job', ()
         });
         expect(t.db.totalBalance()).toBe(INITIAL);
         expect(await t.ledger.runExpiry()).toEqual({ channels: 0, addresses: 0 });
-        expect(auditLedger(t.db, INITIAL, { verifySignatures: true })).toEqual([]);
+        expect(await auditLedger(t.db, INITIAL, { verifySignatures: true })).toEqual([]);
       },
     );
     await step('writes the history of the expiry with the injected times', async () => {
@@ -296,7 +296,7 @@ describe('expiry with an injected clock: a restart in between', () => {
         [32, '11000'],
         [64, '0'],
       ]);
-      expect(auditLedger(second.db, INITIAL, { verifySignatures: true })).toEqual([]);
+      expect(await auditLedger(second.db, INITIAL, { verifySignatures: true })).toEqual([]);
     } finally {
       await second.close();
     }

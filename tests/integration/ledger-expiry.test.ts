@@ -123,7 +123,7 @@ describe('the expiry job of a running tracker (every 200 ms)', () => {
       [64, 2000],
       [128, 2000],
     ]);
-    expect(auditLedger(env.db, INITIAL, { verifySignatures: true })).toEqual([]);
+    expect(await auditLedger(env.db, INITIAL, { verifySignatures: true })).toEqual([]);
   });
 });
 
@@ -151,6 +151,6 @@ describe('the expiry job at start', () => {
       [32, '', '11000'],
       [64, '', '0'],
     ]);
-    expect(auditLedger(e.db, INITIAL, { verifySignatures: true })).toEqual([]);
+    expect(await auditLedger(e.db, INITIAL, { verifySignatures: true })).toEqual([]);
   });
 });

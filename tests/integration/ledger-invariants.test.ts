@@ -871,8 +871,8 @@ describe('ledger invariants under random valid and invalid commands (3 crypto wo
     };
 
     // ------------------------------------------------------------ checks
-    const checkpoint = (label: string) => {
-      expect(auditLedger(db, INITIAL, { verifySignatures: true }), `audit at ${label}`).toEqual([]);
+    const checkpoint = async (label: string) => {
+      expect(await auditLedger(db, INITIAL, { verifySignatures: true }), `audit at ${label}`).toEqual([]);
       expect(db.totalBalance(), `conservation at ${label}`).toBe(INITIAL);
       expect(db.tracker().amount, `tracker balance at ${label}`).toBe(tracker.toString());
       expect(db.tracker().address).toBe(trackerAddress);
@@ -946,9 +946,9 @@ describe('ledger invariants under random valid and invalid commands (3 crypto wo
         stats.ok++;
       }
       fp = after;
-      if (step % CHECKPOINT_EVERY === 0) checkpoint(`step ${step}`);
+      if (step % CHECKPOINT_EVERY === 0) await checkpoint(`step ${step}`);
     }
-    checkpoint('end of the sequential run');
+    await checkpoint('end of the sequential run');
     const elapsed = Date.now() - started;
 
     console.info(
@@ -1051,7 +1051,7 @@ describe('ledger invariants under random valid and invalid commands (3 crypto wo
       const settled = db.channels().filter((c) => c.channel_id.startsWith('burst-') && c.status === 4);
       expect(settled.length).toBeGreaterThan(20);
       expect(db.txCount()).toBeGreaterThan(before);
-      expect(auditLedger(db, INITIAL, { verifySignatures: true })).toEqual([]);
+      expect(await auditLedger(db, INITIAL, { verifySignatures: true })).toEqual([]);
       expect(db.totalBalance()).toBe(INITIAL);
       for (const c of clients) expect(c.closeCode).toBeNull();
 

@@ -125,7 +125,7 @@ describe('group commit', () => {
     console.info(`group commit: ${commands} writes in ${commits} commits`);
     expect(commands).toBe(16 * ROUNDS);
     expect(commits).toBeLessThanOrEqual((3 * 16 * ROUNDS) / 4);
-    expect(auditLedger(db, INITIAL, { verifySignatures: true })).toEqual([]);
+    expect(await auditLedger(db, INITIAL, { verifySignatures: true })).toEqual([]);
     for (const c of clients) c.close();
   });
 });
@@ -166,7 +166,7 @@ describe('graceful shutdown', () => {
         (f) => (JSON.parse((f.data as { message: string }).message) as { address: string }).address,
       );
       expect(new Set(stored.map((a) => a.address))).toEqual(new Set(answeredAddresses));
-      expect(auditLedger(db, 100000n, { verifySignatures: true })).toEqual([]);
+      expect(await auditLedger(db, 100000n, { verifySignatures: true })).toEqual([]);
     } finally {
       db.close();
     }

@@ -8,8 +8,15 @@
  */
 import { performance } from 'node:perf_hooks';
 import { openDatabase, openReadConnection, type Db } from './open';
-import { SqliteReads, SqliteWrites, Statements, type PendingSign } from './statements';
-import type { CursorStore, LedgerReads, LedgerStorage, LedgerWrites, StorageObserver } from '../port';
+import { SqliteReads, SqliteWrites, Statements } from './statements';
+import type {
+  CursorStore,
+  ItemSignature,
+  LedgerReads,
+  LedgerStorage,
+  LedgerWrites,
+  StorageObserver,
+} from '../port';
 
 interface WriteJob {
   work: (w: LedgerWrites) => Promise<unknown>;
@@ -66,6 +73,11 @@ export class SqliteStorage implements LedgerStorage {
     });
   }
 
+  /** Rides in the next group commit with the commands (no fsync of its own while commands flow). */
+  saveSignatures(signs: ItemSignature[]): Promise<void> {
+    return this.write(async (w) => (w as SqliteWrites).setSignatures(signs));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.draining;
@@ -87,14 +99,12 @@ export class SqliteStorage implements LedgerStorage {
     const outcomes: Outcome[] = [];
     try {
       db.exec('BEGIN IMMEDIATE');
-      const signs: PendingSign[] = [];
       for (const job of group) {
         db.exec('SAVEPOINT command');
         const scope = new SqliteWrites(this.writeStatements);
         try {
           const value = await job.work(scope);
           db.exec('RELEASE command');
-          signs.push(...scope.pendingSigns);
           outcomes.push({ ok: true, value });
         } catch (error) {
           // Some errors (disk full, I/O) end the whole transaction: then the group fails.
@@ -104,9 +114,6 @@ export class SqliteStorage implements LedgerStorage {
           outcomes.push({ ok: false, error });
         }
       }
-      // The item signatures were made on the workers while the group ran.
-      const signatures = await Promise.all(signs.map((p) => p.sign));
-      signs.forEach((p, i) => this.writeStatements.setSign.run(signatures[i]!, p.seq));
       const started = performance.now();
       db.exec('COMMIT');
       this.observer?.committed((performance.now() - started) / 1000, group.length);
