@@ -20,8 +20,7 @@ import { InlineCrypto, type TrackerCrypto } from '../crypto/service';
 import { WorkerCrypto } from '../crypto/pool';
 import type { LedgerStorage, LedgerWrites, StorageObserver } from '../storage/port';
 import { silentLogger, type Logger } from '../log';
-import { SqliteStorage } from '../storage/sqlite/storage';
-import { MemoryCursorStore } from '../storage/memory-cursors';
+import { openStorage } from '../storage/open';
 import { ownerIdOf, type LedgerContext } from './context';
 import { writeTx } from './transactions';
 import { Addresses } from './addresses';
@@ -118,16 +117,10 @@ export class Ledger {
     const workers = opts.workers ?? defaultWorkerCount();
     const crypto: TrackerCrypto =
       workers > 0 ? new WorkerCrypto(key.privateKey, workers) : new InlineCrypto(key.privateKey);
+    const log = opts.log ?? silentLogger;
     let storage: LedgerStorage | undefined;
     try {
-      storage = new SqliteStorage(cfg.dbPath, {
-        cursors: new MemoryCursorStore({
-          ttlMs: cfg.cursorTtlMs,
-          perKey: cfg.maxCursorsPerKey,
-          total: cfg.maxCursors,
-        }),
-        observer: opts.observer,
-      });
+      storage = await openStorage(cfg, { observer: opts.observer, log });
       const ctx: LedgerContext = {
         cfg,
         crypto,
@@ -135,7 +128,7 @@ export class Ledger {
         trackerAddress: commonAddressOf(key.publicPem),
         now: monotonicClock(opts.clock ?? Date.now),
       };
-      const ledger = new Ledger(ctx, storage, opts.log ?? silentLogger);
+      const ledger = new Ledger(ctx, storage, log);
       await ledger.initialise();
       // Items a crash left unsigned (here or, with a shared database, on another node).
       ledger.signer.sweep();
@@ -151,46 +144,56 @@ export class Ledger {
     return this.ctx.trackerPem;
   }
 
-  /** First start: the tracker wallet and TX_INIT, once. Later starts: the key must be the same. */
+  /**
+   * First start: the tracker wallet and TX_INIT, once per database (nodes starting together on one
+   * database race here; the loser's write finds the winner's record when it runs again). Later
+   * starts: the key must be the same.
+   */
   private async initialise(): Promise<void> {
-    const { trackerPem, trackerAddress, cfg } = this.ctx;
-    const recorded = await this.storage.read((r) => r.meta('tracker_pk'));
-    if (recorded !== undefined) {
-      if (recorded !== trackerPem) {
-        throw new Error(`the key file ${cfg.keyPath} is not the key this database was created with`);
-      }
-      return;
+    const { trackerPem, cfg } = this.ctx;
+    const recorded =
+      (await this.storage.read((r) => r.meta('tracker_pk'))) ??
+      (await this.write(async (w) => {
+        const found = await w.meta('tracker_pk');
+        if (found !== undefined) return found;
+        await this.createTrackerWallet(w);
+        return trackerPem;
+      }));
+    if (recorded !== trackerPem) {
+      throw new Error(`the key file ${cfg.keyPath} is not the key this database was created with`);
     }
-    await this.write(async (w) => {
-      const owner = ownerIdOf(parsePublicKey(trackerPem));
-      const initTx = await writeTx(this.ctx, w, {
-        type: TxType.INIT,
-        from: trackerAddress,
-        to: trackerAddress,
-        amount: cfg.amountInitial,
-        parties: [owner],
-      });
-      await w.insertAddress({
-        address: trackerAddress,
-        kind: 'tracker',
-        owner_id: owner,
-        owner_pk: trackerPem,
-        status: OPEN,
-        opened_at: this.ctx.now(),
-        time_lock: Number.MAX_SAFE_INTEGER,
-        amount: cfg.amountInitial.toString(),
-        quantum_volume: '0',
-        volume: '0',
-        reserved: '0',
-        planned_bytes: '0',
-        price_amount: '0',
-        price_power: 0,
-        open_channels: 0,
-        open_tx_id: initTx,
-      });
-      await w.setMeta('tracker_pk', trackerPem);
-      await w.setMeta('initial_amount', cfg.amountInitial.toString());
+  }
+
+  private async createTrackerWallet(w: LedgerWrites): Promise<void> {
+    const { trackerPem, trackerAddress, cfg } = this.ctx;
+    const owner = ownerIdOf(parsePublicKey(trackerPem));
+    const initTx = await writeTx(this.ctx, w, {
+      type: TxType.INIT,
+      from: trackerAddress,
+      to: trackerAddress,
+      amount: cfg.amountInitial,
+      parties: [owner],
     });
+    await w.insertAddress({
+      address: trackerAddress,
+      kind: 'tracker',
+      owner_id: owner,
+      owner_pk: trackerPem,
+      status: OPEN,
+      opened_at: this.ctx.now(),
+      time_lock: Number.MAX_SAFE_INTEGER,
+      amount: cfg.amountInitial.toString(),
+      quantum_volume: '0',
+      volume: '0',
+      reserved: '0',
+      planned_bytes: '0',
+      price_amount: '0',
+      price_power: 0,
+      open_channels: 0,
+      open_tx_id: initTx,
+    });
+    await w.setMeta('tracker_pk', trackerPem);
+    await w.setMeta('initial_amount', cfg.amountInitial.toString());
   }
 
   /** Runs one command. Rejects with a ProtocolError for every refusal; nothing is changed then. */

@@ -120,6 +120,8 @@ export interface LedgerStorage {
    */
   saveSignatures(signs: ItemSignature[]): Promise<void>;
   readonly cursors: CursorStore;
+  /** Whether the database answers now (absent: a local file, always there while open). */
+  healthy?(): Promise<boolean>;
   /** Finishes the writes already queued, then releases the database. */
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@
  * tracker key of its handshake, success frames checked (signature, corrToken, exData, `pk`), error frames
  * checked (code, corrToken echoed), and "a refusal changes nothing" checked against the SQLite file.
  */
-import Database from 'better-sqlite3';
+import { LedgerDb } from './ledger-db';
 import { expect } from 'vitest';
 import { RawClient, type Frame, type TestPeer } from './raw-client';
 import { verifyMessage } from '../../shared/crypto/sign';
@@ -86,37 +86,40 @@ const TABLES = ['meta', 'addresses', 'commons', 'common_aliases', 'channels', 't
 /**
  * Every row of every tracker table (read-only): equal fingerprints mean the command changed nothing.
  * Item signatures are left out: the tracker stores them after the commit, in the background.
+ * `db` is the SQLite file or the PostgreSQL URL of the tracker.
  */
-export function dbFingerprint(dbPath: string): string {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+export async function dbFingerprint(db: string): Promise<string> {
+  const l = await LedgerDb.open(db);
   try {
-    return TABLES.map((t) => {
-      const rows = db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all() as Record<string, unknown>[];
-      return `${t}:${JSON.stringify(rows.map(({ sign: _sign, ...row }) => row))}`;
-    }).join('\n');
+    const parts: string[] = [];
+    for (const t of TABLES) {
+      const rows = await l.query<Record<string, unknown>>(`SELECT * FROM ${t} ORDER BY 1, 2`);
+      parts.push(`${t}:${JSON.stringify(rows.map(({ sign: _sign, ...row }) => row))}`);
+    }
+    return parts.join('\n');
   } finally {
-    db.close();
+    await l.close();
   }
 }
 
-/** Runs one read-only query on the tracker's database file. */
-export function dbQuery<T>(dbPath: string, sql: string, ...params: unknown[]): T[] {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+/** Runs one read-only query (`?` placeholders) on the tracker's database. */
+export async function dbQuery<T>(db: string, sql: string, ...params: unknown[]): Promise<T[]> {
+  const l = await LedgerDb.open(db);
   try {
-    return db.prepare(sql).all(...params) as T[];
+    return await l.query<T>(sql, ...params);
   } finally {
-    db.close();
+    await l.close();
   }
 }
 
-export function txCount(dbPath: string): number {
-  return dbQuery<{ n: number }>(dbPath, 'SELECT COUNT(*) AS n FROM transactions')[0]!.n;
+export async function txCount(db: string): Promise<number> {
+  return (await dbQuery<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM transactions'))[0]!.n;
 }
 
 /** The tracker wallet's balance (the row of kind 'tracker'), as stored. */
-export function trackerBalance(dbPath: string): bigint {
+export async function trackerBalance(db: string): Promise<bigint> {
   return BigInt(
-    dbQuery<{ amount: string }>(dbPath, `SELECT amount FROM addresses WHERE kind = 'tracker'`)[0]!.amount,
+    (await dbQuery<{ amount: string }>(db, `SELECT amount FROM addresses WHERE kind = 'tracker'`))[0]!.amount,
   );
 }
 
@@ -148,12 +151,13 @@ export class Session {
 
   private constructor(
     readonly client: RawClient,
-    readonly dbPath: string,
+    /** The tracker's database (SQLite file or PostgreSQL URL). */
+    readonly db: string,
     readonly peer: TestPeer,
   ) {}
 
-  static async open(url: string, dbPath: string, peer: TestPeer): Promise<Session> {
-    const s = new Session(await RawClient.connect(url), dbPath, peer);
+  static async open(url: string, db: string, peer: TestPeer): Promise<Session> {
+    const s = new Session(await RawClient.connect(url), db, peer);
     const f = await s.client.request(1, peer.pemPayload(), token());
     expect(f.error).toBeUndefined();
     const data = f.data as { message: string; sign: string };
@@ -227,10 +231,10 @@ export class Session {
    */
   async refused(cmd: number, payload: unknown, code: string, reads?: () => Promise<unknown>): Promise<Frame> {
     const read = reads ?? (() => this.ok(1, this.peer.pemPayload()));
-    const dbBefore = dbFingerprint(this.dbPath);
+    const dbBefore = await dbFingerprint(this.db);
     const before = await read();
     const f = await this.fail(cmd, payload, code);
-    expect(dbFingerprint(this.dbPath)).toBe(dbBefore);
+    expect(await dbFingerprint(this.db)).toBe(dbBefore);
     expect(await read()).toEqual(before);
     return f;
   }

@@ -76,7 +76,7 @@ describe('key file and TX_INIT', () => {
     expect(statSync(keyPath).mode & 0o777).toBe(0o600);
     const privatePem = readFileSync(keyPath, 'utf8');
     expect(privatePem).toContain('PRIVATE KEY');
-    const s1 = await Session.open(ledger.url, ledger.dbPath, alice);
+    const s1 = await Session.open(ledger.url, ledger.db, alice);
     const derived = createPublicKey(createPrivateKey(privatePem))
       .export({ type: 'spki', format: 'pem' })
       .toString();
@@ -86,12 +86,14 @@ describe('key file and TX_INIT', () => {
     // The key never reaches the log.
     const body = privatePem.split('\n')[5]!;
     expect(JSON.stringify(ledger.logs)).not.toContain(body);
-    const init = () =>
-      dbQuery<{ amount: string; n: number }>(
-        ledger!.dbPath,
-        'SELECT amount, COUNT(*) AS n FROM transactions WHERE tx_type = 1',
+    const init = async () =>
+      (
+        await dbQuery<{ amount: string; n: number }>(
+          ledger!.db,
+          'SELECT amount, COUNT(*) AS n FROM transactions WHERE tx_type = 1',
+        )
       )[0]!;
-    expect(init()).toEqual({ amount: '77000', n: 1 });
+    expect(await init()).toEqual({ amount: '77000', n: 1 });
     expect(await ledger.stop()).toBe(0);
 
     // Restart: other initial amount, key file made readable by others (tightened back to 0600).
@@ -99,11 +101,11 @@ describe('key file and TX_INIT', () => {
     ledger = await startLedger({ dir, expiryIntervalMs: LONG, env: { TLPRT_LEDGER_AMOUNT_INITIAL: '5' } });
     expect(statSync(keyPath).mode & 0o777).toBe(0o600);
     expect(readFileSync(keyPath, 'utf8')).toBe(privatePem);
-    const s2 = await Session.open(ledger.url, ledger.dbPath, bob);
+    const s2 = await Session.open(ledger.url, ledger.db, bob);
     expect(s2.trackerPem).toBe(s1.trackerPem);
     s2.close();
-    expect(init()).toEqual({ amount: '77000', n: 1 });
-    expect(trackerBalance(ledger.dbPath)).toBe(77000n - 11000n);
+    expect(await init()).toEqual({ amount: '77000', n: 1 });
+    expect(await trackerBalance(ledger.db)).toBe(77000n - 11000n);
     expect(await ledger.stop('SIGINT')).toBe(0);
     ledger = undefined;
 
@@ -133,7 +135,7 @@ describe('configuration', () => {
         TLPRT_LEDGER_PRIVATE_KEY_FILE_NAME: 'my-key.pem',
       },
     });
-    s = await Session.open(ledger.url, ledger.dbPath, alice);
+    s = await Session.open(ledger.url, ledger.db, alice);
   });
   afterAll(async () => {
     s?.close();
@@ -200,11 +202,11 @@ describe('CLI flags win over the environment', () => {
     });
     expect(ledger.port).not.toBe(occupied.port);
     expect(ledger.url).toBe(`ws://127.0.0.1:${ledger.port}`);
-    expect(existsSync(ledger.dbPath)).toBe(true);
+    expect(existsSync(ledger.db)).toBe(true);
     expect(existsSync(join(dir, 'env.sqlite'))).toBe(false);
     expect(existsSync(join(dir, 'flag-key.pem'))).toBe(true);
     expect(existsSync(join(dir, 'env-key.pem'))).toBe(false);
-    const s = await Session.open(ledger.url, ledger.dbPath, alice);
+    const s = await Session.open(ledger.url, ledger.db, alice);
     s.close();
     // --quiet: the listening line only.
     expect(occupied.logs.map((l) => l.event)).toEqual(['listening']);

@@ -160,7 +160,7 @@ describe('ledger invariants under random valid and invalid commands (3 crypto wo
     pem = (hs.data as { message: string }).message;
     ok(hs, pem);
     trackerAddress = commonAddressOf(pem);
-    db = new LedgerDb(ledger.dbPath);
+    db = await LedgerDb.open(ledger.db);
     for (let i = 0; i < PEERS; i++) {
       commons.push({ profit: 0n, fact: 0n, plan: 0n });
       txsOf.push(0);
@@ -873,11 +873,11 @@ describe('ledger invariants under random valid and invalid commands (3 crypto wo
     // ------------------------------------------------------------ checks
     const checkpoint = async (label: string) => {
       expect(await auditLedger(db, INITIAL, { verifySignatures: true }), `audit at ${label}`).toEqual([]);
-      expect(db.totalBalance(), `conservation at ${label}`).toBe(INITIAL);
-      expect(db.tracker().amount, `tracker balance at ${label}`).toBe(tracker.toString());
-      expect(db.tracker().address).toBe(trackerAddress);
+      expect(await db.totalBalance(), `conservation at ${label}`).toBe(INITIAL);
+      expect((await db.tracker()).amount, `tracker balance at ${label}`).toBe(tracker.toString());
+      expect((await db.tracker()).address).toBe(trackerAddress);
       for (const a of addrs) {
-        const row = db.address(a.address)!;
+        const row = (await db.address(a.address))!;
         expect(
           {
             status: row.status,
@@ -903,7 +903,7 @@ describe('ledger invariants under random valid and invalid commands (3 crypto wo
           expect(BigInt(row.amount) >= BigInt(row.reserved), 'reservations ≤ funds').toBe(true);
       }
       for (let i = 0; i < PEERS; i++) {
-        const row = db.common(peers[i]!.commonAddress);
+        const row = await db.common(peers[i]!.commonAddress);
         const m = commons[i]!;
         expect(
           row
@@ -915,10 +915,10 @@ describe('ledger invariants under random valid and invalid commands (3 crypto wo
           plan: m.plan.toString(),
         });
       }
-      expect(db.channels().length).toBe(chans.length);
+      expect((await db.channels()).length).toBe(chans.length);
     };
 
-    let fp: Fingerprint = db.fingerprint();
+    let fp: Fingerprint = await db.fingerprint();
     const started = Date.now();
     for (let step = 1; step <= STEPS; step++) {
       const g = generate();
@@ -928,7 +928,7 @@ describe('ledger invariants under random valid and invalid commands (3 crypto wo
       const got = frame.error === undefined ? 'OK' : (codeOf(frame) ?? frame.error);
       const where = `step ${step} (${g.kind}, seed ${SEED})`;
       expect(got, `${where}: ${frame.error ?? ''}`).toBe(g.expect.code);
-      const after = db.fingerprint();
+      const after = await db.fingerprint();
       stats.byKind.set(g.kind, (stats.byKind.get(g.kind) ?? 0) + 1);
       stats.byCode.set(got, (stats.byCode.get(got) ?? 0) + 1);
       if (got !== 'OK' || g.expect.txs === 0 || !g.expect.onOk || g.kind.endsWith('repeat')) {
@@ -991,7 +991,7 @@ describe('ledger invariants under random valid and invalid commands (3 crypto wo
       // Each peer pipelines, without waiting: a fresh spend + income address of its own, then
       // transfer open/close pairs towards the next peer's open income address, reads in between.
       const rnd = prng(SEED ^ 0xabcdef);
-      const before = db.txCount();
+      const before = await db.txCount();
       const jobs: Promise<Frame>[] = [];
       let n = 0;
       for (let p = 0; p < PEERS; p++) {
@@ -1048,11 +1048,13 @@ describe('ledger invariants under random valid and invalid commands (3 crypto wo
       expect(frames.length).toBeGreaterThan(2 * n);
       expect(frames.every((f) => f.error === undefined || /^[A-Z_]+: /.test(f.error))).toBe(true);
       // the burst did real work: channels opened and settled while other peers wrote in between
-      const settled = db.channels().filter((c) => c.channel_id.startsWith('burst-') && c.status === 4);
+      const settled = (await db.channels()).filter(
+        (c) => c.channel_id.startsWith('burst-') && c.status === 4,
+      );
       expect(settled.length).toBeGreaterThan(20);
-      expect(db.txCount()).toBeGreaterThan(before);
+      expect(await db.txCount()).toBeGreaterThan(before);
       expect(await auditLedger(db, INITIAL, { verifySignatures: true })).toEqual([]);
-      expect(db.totalBalance()).toBe(INITIAL);
+      expect(await db.totalBalance()).toBe(INITIAL);
       for (const c of clients) expect(c.closeCode).toBeNull();
 
       function unknownAddress() {

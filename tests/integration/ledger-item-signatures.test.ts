@@ -15,6 +15,7 @@ import { parsePrivateKey } from '../../shared/crypto/keys';
 import { signMessage } from '../../shared/crypto/sign';
 import { canonicalJson } from '../../shared/protocol/schemas';
 import { startLedger, tempDir, type LedgerProcess } from '../helpers/ledger-process';
+import { databaseFor } from '../helpers/ledger-backend';
 import { RawClient, TestPeer, twoSigned } from '../helpers/raw-client';
 import { LedgerDb, unsignedItemOf, type TxRowView } from '../helpers/ledger-db';
 import { call, fullHistory, handshake, ok, type AddressState, type Item } from '../helpers/tracker-session';
@@ -74,7 +75,7 @@ async function burst(
 /** Every stored signature equals the one inline signing gives (once the tracker has stored them all). */
 async function expectStoredSignaturesInline(db: LedgerDb, pem: string, key: KeyObject): Promise<void> {
   await db.signaturesSettled();
-  const rows: TxRowView[] = db.transactions();
+  const rows: TxRowView[] = await db.transactions();
   for (const t of rows) {
     expect(t.sign, `tx ${t.seq}`).toBe(signMessage(canonicalJson(unsignedItemOf(t, pem)), key));
   }
@@ -104,11 +105,11 @@ describe('item signatures made after the commit', () => {
       expect(items.filter((i) => i.tx_type === 8).length).toBe(60);
       for (const item of items) expect(item.sign, item.tx_id).toBe(inlineSignature(item, key));
     }
-    const db = new LedgerDb(l.dbPath);
+    const db = await LedgerDb.open(l.db);
     try {
       await expectStoredSignaturesInline(db, pem, key);
     } finally {
-      db.close();
+      await db.close();
     }
   });
 });
@@ -123,10 +124,10 @@ describe('item signatures after a SIGKILL right after the answers', () => {
     await burst(first.url, pem, 80, 16, () => (killed = first.stop('SIGKILL')));
     await killed;
     c1.close();
-    const db = new LedgerDb(first.dbPath);
+    const db = await LedgerDb.open(first.db);
     // How many the crash left unsigned depends on timing (often some): either way they must heal.
-    console.info(`unsigned after the kill: ${db.unsignedCount()} of ${db.txCount()}`);
-    db.close();
+    console.info(`unsigned after the kill: ${await db.unsignedCount()} of ${await db.txCount()}`);
+    await db.close();
 
     const again = await startLedger({ dir, env: ENV, args: ['--quiet', '--workers', '2'] });
     try {
@@ -138,11 +139,11 @@ describe('item signatures after a SIGKILL right after the answers', () => {
         for (const item of items) expect(item.sign, item.tx_id).toBe(inlineSignature(item, key));
       }
       c2.close();
-      const db2 = new LedgerDb(again.dbPath);
+      const db2 = await LedgerDb.open(again.db);
       try {
         await expectStoredSignaturesInline(db2, pem, key);
       } finally {
-        db2.close();
+        await db2.close();
       }
     } finally {
       await again.stop();
@@ -153,26 +154,27 @@ describe('item signatures after a SIGKILL right after the answers', () => {
 describe('a history read signs unsigned items itself (the background signer stopped)', () => {
   it('answers signed items and stores their signatures', async () => {
     const dir = tempDir('wt-item-sign-');
-    const cfg = loadConfig(['--db', join(dir, 'ledger.sqlite'), '--workers', '0', '--quiet'], ENV);
+    const database = await databaseFor(dir);
+    const cfg = loadConfig([...database.args, '--workers', '0', '--quiet'], ENV);
     const ledger = await Ledger.open(cfg, { workers: 0 });
-    const db = new LedgerDb(cfg.dbPath);
+    const db = await LedgerDb.open(database.db);
     try {
       await ledger.signer.idle();
       // Nothing signs in the background from here on: only the read can.
       await ledger.signer.close();
       for (let i = 0; i < 3; i++) await ledger.execute(2, payee.pemPayload());
-      expect(db.unsignedCount()).toBe(3);
+      expect(await db.unsignedCount()).toBe(3);
       const { message } = await ledger.execute(1024, payee.json({ limits: { pageSize: 2, page: 1 } }));
       const page = JSON.parse(message) as { items: Item[] };
       const key = trackerKeyOf(dir);
       expect(page.items.length).toBe(2);
       for (const item of page.items) expect(item.sign).toBe(inlineSignature(item, key));
       // The page's two items are stored now; the third waits for a read or the next start.
-      expect(db.unsignedCount()).toBe(1);
-      const stored = new Map(db.transactions().map((t) => [t.tx_id, t.sign]));
+      expect(await db.unsignedCount()).toBe(1);
+      const stored = new Map((await db.transactions()).map((t) => [t.tx_id, t.sign]));
       for (const item of page.items) expect(stored.get(item.tx_id)).toBe(item.sign);
     } finally {
-      db.close();
+      await db.close();
       await ledger.close();
     }
   });

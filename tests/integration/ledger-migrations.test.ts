@@ -50,18 +50,18 @@ describe('SQLite schema migrations', () => {
 
     const again = await startLedger({ dir, args: ['--quiet'] });
     try {
-      const db = new LedgerDb(again.dbPath);
-      expect(db.meta('schema_version')).toBe(String(SQLITE_SCHEMA_VERSION));
-      expect(db.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual(
+      const db = await LedgerDb.open(again.db);
+      expect(await db.meta('schema_version')).toBe(String(SQLITE_SCHEMA_VERSION));
+      expect(db.sqlite!.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual(
         SQLITE_MIGRATIONS.map((m) => ({ version: m.version })),
       );
-      expect(db.db.prepare('SELECT * FROM transactions ORDER BY seq').all()).toEqual(before);
+      expect(db.sqlite!.prepare('SELECT * FROM transactions ORDER BY seq').all()).toEqual(before);
       const c2 = await RawClient.connect(again.url);
       ok(await call(c2, 2, peer.pemPayload()), pem);
       expect((await fullHistory(c2, peer, pem)).map((i) => i.tx_type)).toEqual([4, 2]);
       c2.close();
       expect(await auditLedger(db, 100000n, { verifySignatures: true })).toEqual([]);
-      db.close();
+      await db.close();
     } finally {
       await again.stop();
     }

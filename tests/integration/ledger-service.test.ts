@@ -90,7 +90,7 @@ describe('group commit', () => {
       args: ['--quiet'],
       env: { ...ENV, TLPRT_LEDGER_AMOUNT_INITIAL: String(INITIAL) },
     });
-    db = new LedgerDb(l.dbPath);
+    db = await LedgerDb.open(l.db);
   });
   afterAll(async () => {
     db?.close();
@@ -114,9 +114,9 @@ describe('group commit', () => {
       Array(16 * ROUNDS - 41).fill('NO_FUNDS'),
     );
     expect(opened.map((a) => a.current.amount).sort()).toEqual([...Array(40).fill('11000'), '5000'].sort());
-    for (const a of opened) expect(db.address(a.address)?.amount).toBe(a.current.amount);
-    expect(db.addresses().filter((a) => a.kind === 'spend').length).toBe(41);
-    expect(db.tracker().amount).toBe('0');
+    for (const a of opened) expect((await db.address(a.address))?.amount).toBe(a.current.amount);
+    expect((await db.addresses()).filter((a) => a.kind === 'spend').length).toBe(41);
+    expect((await db.tracker()).amount).toBe('0');
     const after = await metricsOf(l.port);
     const commits =
       metric(after, 'tracker_db_commit_commands_count') - metric(before, 'tracker_db_commit_commands_count');
@@ -158,9 +158,9 @@ describe('graceful shutdown', () => {
     // every answer was a success, and what was answered is exactly what was stored
     expect(answered.length).toBeGreaterThan(0);
     expect(answered.every((f) => f.error === undefined)).toBe(true);
-    const db = new LedgerDb(l.dbPath);
+    const db = await LedgerDb.open(l.db);
     try {
-      const stored = db.addresses().filter((a) => a.kind === 'income');
+      const stored = (await db.addresses()).filter((a) => a.kind === 'income');
       expect(stored.length).toBe(answered.length);
       const answeredAddresses = answered.map(
         (f) => (JSON.parse((f.data as { message: string }).message) as { address: string }).address,
@@ -168,7 +168,7 @@ describe('graceful shutdown', () => {
       expect(new Set(stored.map((a) => a.address))).toEqual(new Set(answeredAddresses));
       expect(await auditLedger(db, 100000n, { verifySignatures: true })).toEqual([]);
     } finally {
-      db.close();
+      await db.close();
     }
   });
 
