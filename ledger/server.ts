@@ -29,6 +29,8 @@ export interface LedgerServerOptions {
 
 /** TCP connections allowed beyond --max-connections: health checks, scrapes, refused upgrades. */
 const HTTP_SLACK = 64;
+/** How long one database probe of /healthz stands for the next requests. */
+const HEALTH_CACHE_MS = 1000;
 /** A socket that has not finished its HTTP request (or upgrade) by then is dropped. */
 const MAX_REQUEST_MS = 10_000;
 
@@ -64,6 +66,13 @@ export async function startLedgerServer(
   let upgrading = 0;
   let nextConn = 1;
   let ledger: Ledger | undefined;
+  let health: { at: number; ok: Promise<boolean> } | undefined;
+  /** The database answers (probed at most once a second, whatever the request rate). */
+  const databaseHealthy = (): Promise<boolean> => {
+    const now = Date.now();
+    if (!health || now - health.at > HEALTH_CACHE_MS) health = { at: now, ok: ledger!.healthy() };
+    return health.ok;
+  };
 
   const http = createServer(
     { headersTimeout: MAX_REQUEST_MS, requestTimeout: MAX_REQUEST_MS, connectionsCheckingInterval: 1000 },
@@ -81,7 +90,10 @@ export async function startLedgerServer(
       return;
     }
     if (path === '/healthz') {
-      const ok = lifecycle === 'ready';
+      // A node whose database is gone answers 503 so that a load balancer sends clients elsewhere;
+      // it keeps probing and says ok again once the database is back.
+      const database = lifecycle === 'ready' ? await databaseHealthy() : true;
+      const ok = lifecycle === 'ready' && database;
       const body = ok
         ? {
             status: 'ok',
@@ -89,7 +101,7 @@ export async function startLedgerServer(
             workers: cfg.workers,
             uptimeS: Math.round((Date.now() - started) / 1000),
           }
-        : { status: lifecycle };
+        : { status: database ? lifecycle : 'database_unavailable' };
       res
         .writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' })
         .end(JSON.stringify(body));

@@ -309,6 +309,11 @@ export class Ledger {
     });
   }
 
+  /** Whether the database answers (a networked one may be gone; the node recovers when it returns). */
+  async healthy(): Promise<boolean> {
+    return this.storage.healthy ? this.storage.healthy() : true;
+  }
+
   /** Live history cursors (metrics). */
   cursorCount(): Promise<number> {
     return this.storage.cursors.count(this.ctx.now());
