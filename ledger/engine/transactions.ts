@@ -71,8 +71,10 @@ export function itemOf(row: TxRow, trackerPem: string): TransactionItemOut {
  * signer signs it after the commit (ledger/engine/item-signer.ts), or a history read on demand.
  */
 export async function writeTx(ctx: LedgerContext, w: LedgerWrites, tx: NewTx): Promise<string> {
-  const timestamp = ctx.now();
-  const seq = await w.nextTxSeq();
+  // Taken once the place in the history is ours (on a shared database another node may have
+  // written a later timestamp just before).
+  const { seq, notBefore } = await w.nextTxSeq();
+  const timestamp = Math.max(ctx.now(), notBefore);
   const row: NewTxRow = {
     seq,
     tx_id: hashBody(`${ctx.trackerPem};${timestamp.toString(16)};${seq}`),

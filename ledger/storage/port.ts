@@ -52,6 +52,12 @@ export interface LedgerReads {
   unsignedTransactions(limit: number): Promise<TxRow[]>;
 }
 
+/** Where the next transaction goes in the history. */
+export interface TxSlot {
+  seq: number;
+  notBefore: number;
+}
+
 /** What a write command may change, on top of what it may read. */
 export interface LedgerWrites extends LedgerReads {
   insertAddress(row: NewAddressRow): Promise<void>;
@@ -68,8 +74,12 @@ export interface LedgerWrites extends LedgerReads {
   closeChannel(close: ChannelClose): Promise<void>;
   /** Open channels whose timeLock is before `now`, earliest first. */
   expiredChannels(now: number): Promise<ChannelRow[]>;
-  /** The seq the next inserted transaction gets (tx_id = H(pk;hex(timestamp);seq)). */
-  nextTxSeq(): Promise<number>;
+  /**
+   * The seq the next inserted transaction gets (tx_id = H(pk;hex(timestamp);seq)), and the lowest
+   * timestamp it may carry: that of the transaction before it, so that history order by seq is also
+   * order by timestamp when several nodes (several clocks) write.
+   */
+  nextTxSeq(): Promise<TxSlot>;
   /** Inserts a transaction unsigned (sign NULL): the engine signs it after the commit. */
   insertTransaction(row: NewTxRow, parties: string[]): Promise<void>;
   setMeta(key: string, value: string): Promise<void>;

@@ -74,11 +74,13 @@ CREATE INDEX channels_expiry ON channels (time_lock) WHERE status = 2;
 
 -- The history's sequence: one row, updated (and so locked until commit) by every write that adds
 -- transactions, so that they commit in seq order (docs/architecture.md, "PostgreSQL").
+-- ts: the latest transaction timestamp, a floor for the next one (nodes' clocks differ).
 CREATE TABLE tx_counter (
   id  INTEGER PRIMARY KEY CHECK (id = 1),
-  seq BIGINT NOT NULL
+  seq BIGINT NOT NULL,
+  ts  BIGINT NOT NULL
 );
-INSERT INTO tx_counter (id, seq) VALUES (1, 0);
+INSERT INTO tx_counter (id, seq, ts) VALUES (1, 0, 0);
 
 CREATE TABLE transactions (
   seq                   BIGINT PRIMARY KEY,

@@ -61,7 +61,8 @@ function historyWhere(q: HistoryQuery): { key: string; where: string; params: un
     params.push(String(value));
     // Compared as text: the filter values arrive as JSON strings or numbers, as on SQLite.
     where += ` AND ${column}::text = $${params.length}`;
-    key += field[0];
+    // Part of the prepared statement's name: one per combination of filters.
+    key += `_${field}`;
   }
   return { key, where, params };
 }
@@ -310,18 +311,19 @@ export class PgWrites extends PgReads implements LedgerWrites {
   }
   /** Takes the next seq and, with it, the counter row's lock until this transaction ends. */
   async nextTxSeq() {
-    const r = await first<{ seq: number }>(
+    const r = await first<{ seq: number; ts: number }>(
       this.q,
       'next_seq',
-      `UPDATE tx_counter SET seq = seq + 1 WHERE id = 1 RETURNING seq`,
+      `UPDATE tx_counter SET seq = seq + 1 WHERE id = 1 RETURNING seq, ts`,
       [],
     );
-    return r!.seq;
+    return { seq: r!.seq, notBefore: r!.ts };
   }
   async insertTransaction(row: NewTxRow, parties: string[]) {
     await this.q.query({
       name: 'insert_tx',
-      text: `WITH t AS (
+      text: `WITH c AS (UPDATE tx_counter SET ts = GREATEST(ts, $15) WHERE id = 1),
+        t AS (
           INSERT INTO transactions (seq, tx_id, parent_tx_id, tx_type, from_address, to_address, amount, volume,
             quantum_count, contract_id, price_amount, price_quantum_power, planned_quantum_count, timelock,
             timestamp, status, version, sign)

@@ -205,8 +205,9 @@ export class SqliteWrites extends SqliteReads implements LedgerWrites {
   async expiredChannels(now: number) {
     return this.s.expiredChannels.all(now);
   }
+  /** One writer with a clock that never runs backwards: no earlier bound is needed. */
   async nextTxSeq() {
-    return this.s.nextSeq.get()!.seq;
+    return { seq: this.s.nextSeq.get()!.seq, notBefore: 0 };
   }
   async insertTransaction(row: NewTxRow, parties: string[]) {
     this.s.insertTx.run(row);

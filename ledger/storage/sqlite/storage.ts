@@ -20,6 +20,8 @@ import type {
 
 interface WriteJob {
   work: (w: LedgerWrites) => Promise<unknown>;
+  /** A command's write (counted in the commit metrics), not item signatures riding along. */
+  command: boolean;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -65,17 +67,17 @@ export class SqliteStorage implements LedgerStorage {
     return work(this.reads);
   }
 
-  write<T>(work: (w: LedgerWrites) => Promise<T>): Promise<T> {
+  write<T>(work: (w: LedgerWrites) => Promise<T>, command = true): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the database is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ work, command, resolve: resolve as (v: unknown) => void, reject });
       this.draining ??= this.drain();
     });
   }
 
   /** Rides in the next group commit with the commands (no fsync of its own while commands flow). */
   saveSignatures(signs: ItemSignature[]): Promise<void> {
-    return this.write(async (w) => (w as SqliteWrites).setSignatures(signs));
+    return this.write(async (w) => (w as SqliteWrites).setSignatures(signs), false);
   }
 
   async close(): Promise<void> {
@@ -116,7 +118,8 @@ export class SqliteStorage implements LedgerStorage {
       }
       const started = performance.now();
       db.exec('COMMIT');
-      this.observer?.committed((performance.now() - started) / 1000, group.length);
+      const commands = group.filter((j) => j.command).length;
+      if (commands > 0) this.observer?.committed((performance.now() - started) / 1000, commands);
     } catch (error) {
       if (db.inTransaction) db.exec('ROLLBACK');
       for (const job of group) job.reject(error);
