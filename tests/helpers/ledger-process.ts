@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { databaseFor, type BackendChoice } from './ledger-backend';
+import { databaseFor, isPostgres, type BackendChoice } from './ledger-backend';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -89,4 +89,15 @@ export async function startLedger(opts: StartOptions = {}): Promise<LedgerProces
       return exited;
     },
   };
+}
+
+/**
+ * `n` tracker nodes on one database and one key file (PostgreSQL; with SQLite only one node), all
+ * started at once as an operator's several machines would be.
+ */
+export async function startNodes(n: number, opts: StartOptions = {}): Promise<LedgerProcess[]> {
+  const dir = opts.dir ?? tempDir();
+  const { db } = await databaseFor(dir, opts.backend);
+  if (n > 1 && !isPostgres(db)) throw new Error('several nodes need a PostgreSQL database');
+  return Promise.all(Array.from({ length: n }, () => startLedger({ ...opts, dir })));
 }

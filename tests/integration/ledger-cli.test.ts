@@ -314,6 +314,32 @@ describe('bad command lines', () => {
     expect(existsSync(db)).toBe(false);
   });
 
+  it('a --db that looks like a URL but is no valid PostgreSQL URL is refused; a URL needs --key', async () => {
+    const runs = await Promise.all(
+      [
+        ['--db', 'postgres:/one-slash/db', '--key', 'k.pem'],
+        ['--db', 'postgres://u@localhost:99999/db', '--key', 'k.pem'],
+        ['--db', 'mysql://u@localhost/db', '--key', 'k.pem'],
+        ['--db', 'postgresql://u@localhost/a/b', '--key', 'k.pem'],
+        ['--db', 'postgres://u:s3cret@localhost/db#x', '--key', 'k.pem'],
+      ].map((args) => runCli(args)),
+    );
+    for (const r of runs) {
+      expect(r).toMatchObject({ code: 2, stdout: '' });
+      expect(r.stderr).toMatch(/is not a valid database URL: .+ \(expected postgres:\/\/user/);
+    }
+    expect(runs[2]!.stderr).toContain('unsupported scheme mysql:');
+    expect(runs[4]!.stderr).not.toContain('s3cret');
+    const noKey = await runCli(['--db', 'postgresql://u:s3cret@localhost/db'], {
+      TLPRT_LEDGER_PRIVATE_KEY_FILE_NAME: '',
+    });
+    expect(noKey).toMatchObject({ code: 2, stdout: '' });
+    expect(noKey.stderr).toMatch(/--key <file> .* must name the tracker key file/);
+    expect(noKey.stderr).not.toContain('s3cret');
+    // Before, such a value quietly became a SQLite file in a folder named `postgres:`.
+    for (const dir of ['postgres:', 'postgresql:', 'mysql:']) expect(existsSync(join(root, dir))).toBe(false);
+  });
+
   it('--help prints the usage on stdout and exits 0 without starting', async () => {
     const db = join(tempDir(), 'x.sqlite');
     const r = await runCli(['--help', '--db', db]);
