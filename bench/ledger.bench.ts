@@ -34,7 +34,7 @@ interface Conn {
   pending: ((text: string) => void) | null;
 }
 
-async function connect(url: string): Promise<Conn> {
+export async function connect(url: string): Promise<Conn> {
   const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
   await new Promise<void>((res, rej) => {
     ws.once('open', res);
@@ -58,11 +58,11 @@ function roundTrip(c: Conn, frame: string): Promise<string> {
 
 let tokenSeq = 0;
 /** A request frame, serialised once. */
-function frameOf(cmd: number, payload: unknown): string {
+export function frameOf(cmd: number, payload: unknown): string {
   return JSON.stringify({ cmd, corrToken: `b${++tokenSeq}`, payload });
 }
 
-async function send(c: Conn, cmd: number, payload: unknown): Promise<Frame> {
+export async function send(c: Conn, cmd: number, payload: unknown): Promise<Frame> {
   return JSON.parse(await roundTrip(c, frameOf(cmd, payload))) as Frame;
 }
 
@@ -101,7 +101,7 @@ parentPort.on('message', (ms) => {
 parentPort.postMessage('ready');
 `;
 
-interface FloorSample {
+export interface FloorSample {
   /** sign + verify per second, all cores: a state read's crypto. */
   read: number;
   /** sign + 2 verify per second, all cores: a transfer open's or close's crypto (answer only). */
@@ -114,7 +114,7 @@ interface FloorSample {
   verifyShare: number;
 }
 
-class CryptoFloor {
+export class CryptoFloor {
   private constructor(private readonly workers: Worker[]) {}
 
   static async start(n = availableParallelism()): Promise<CryptoFloor> {
@@ -171,7 +171,7 @@ class CryptoFloor {
 }
 
 /** CPU milliseconds a process has used (Linux /proc: user + system), or NaN elsewhere. */
-function cpuMsOf(pid: number): number {
+export function cpuMsOf(pid: number): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
@@ -180,13 +180,17 @@ function cpuMsOf(pid: number): number {
   }
 }
 
-/** Sends the frames spread over `clients` connections, each keeping one request in flight. */
-async function drive(
-  url: string,
+/**
+ * Sends the frames spread over `clients` connections (spread in turn over the nodes' URLs), each
+ * keeping one request in flight.
+ */
+export async function drive(
+  url: string | string[],
   clients: number,
   frames: string[],
 ): Promise<{ perSec: number; errors: string[]; clientCpuMs: number }> {
-  const conns = await Promise.all(Array.from({ length: clients }, () => connect(url)));
+  const urls = typeof url === 'string' ? [url] : url;
+  const conns = await Promise.all(Array.from({ length: clients }, (_, i) => connect(urls[i % urls.length]!)));
   let next = 0;
   const errors: string[] = [];
   const cpu0 = process.cpuUsage();
@@ -210,7 +214,7 @@ async function drive(
 }
 
 /** Waits until the tracker has signed every history item of the last run (signed after the commit). */
-async function itemsSigned(port: number): Promise<void> {
+export async function itemsSigned(port: number): Promise<void> {
   const end = Date.now() + 60_000;
   while (metric(await metricsOf(port), 'tracker_items_unsigned') > 0) {
     if (Date.now() > end) throw new Error('history items still unsigned after 60 s');
@@ -218,7 +222,7 @@ async function itemsSigned(port: number): Promise<void> {
   }
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;

@@ -201,7 +201,9 @@ async function main() {
   const suites = parseArgs(process.argv.slice(2));
   await ensureNativeModulesForNode();
   const pgMissing = postgresMissing();
-  const projects = VITEST_PROJECTS.filter((p) => suites.includes(p) && !(p === 'integration-pg' && pgMissing));
+  const projects = VITEST_PROJECTS.filter(
+    (p) => suites.includes(p) && !(p === 'integration-pg' && pgMissing),
+  );
   const wantE2e = suites.includes('e2e');
   const tmp = mkdtempSync(join(tmpdir(), 'wallet-tracker-tests-'));
   const results = []; // { suite, counts, lines[] }
@@ -256,7 +258,8 @@ async function main() {
             );
           }
         }
-        if (pgMissing && suites.includes('integration-pg')) lines.push(`integration-pg not run: ${pgMissing}`);
+        if (pgMissing && suites.includes('integration-pg'))
+          lines.push(`integration-pg not run: ${pgMissing}`);
         results.push({ suite: 'vitest', counts: total, lines });
       }
     }
