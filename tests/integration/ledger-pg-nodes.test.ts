@@ -158,7 +158,9 @@ describe('a node killed mid-burst while the others go on', () => {
   it('loses no answered command; the others keep answering; the ledger audits clean', async () => {
     // Prices down to 1 atom: 180 channels of 10 atoms fit in one spend address.
     const env = { ...ENV, TLPRT_LEDGER_PRICE_AMOUNT_INCOME: '1' };
-    const nodes = await startNodes(3, { env, args: ['--quiet', '--workers', '1'] });
+    // The survivors sweep for unsigned items on every expiry tick: what the killed node committed
+    // but had not signed yet is signed by them (the audit below waits for it).
+    const nodes = await startNodes(3, { env, expiryIntervalMs: 500, args: ['--quiet', '--workers', '1'] });
     const db = await LedgerDb.open(nodes[0]!.db);
     try {
       const setup = await RawClient.connect(nodes[0]!.url);
