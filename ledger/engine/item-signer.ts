@@ -75,7 +75,7 @@ export class ItemSigner {
     return rows.map((r) => (r.sign === null ? { ...r, sign: bySeq.get(r.seq)! } : r));
   }
 
-  /** Waits for the queue to empty (tests, benchmarks) or the signer to stop. */
+  /** Waits for the queue to empty (a clean stop) or the signer to pause after a failure. */
   async idle(): Promise<void> {
     while (this.running) await this.running;
   }

@@ -319,8 +319,12 @@ export class Ledger {
     return this.storage.cursors.count(this.ctx.now());
   }
 
-  /** Finishes the writes already queued, then closes the database and the crypto workers. */
+  /**
+   * Finishes the writes already queued and signs the items already committed (a clean stop leaves
+   * none unsigned), then closes the database and the crypto workers.
+   */
   async close(): Promise<void> {
+    await this.signer.idle();
     await this.signer.close();
     await this.storage.close();
     await this.ctx.crypto.close();
