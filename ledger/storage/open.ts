@@ -4,7 +4,6 @@ import type { Logger } from '../log';
 import type { LedgerStorage, StorageObserver } from './port';
 import { MemoryCursorStore } from './memory-cursors';
 import { SqliteStorage } from './sqlite/storage';
-import { PgStorage } from './postgres/storage';
 
 export async function openStorage(
   cfg: LedgerConfig,
@@ -18,6 +17,8 @@ export async function openStorage(
       observer: opts.observer,
     });
   }
+  // Loaded only when asked for: the app's embedded tracker (SQLite) never loads node-postgres.
+  const { PgStorage } = await import('./postgres/storage');
   return PgStorage.open({
     url: cfg.database.url,
     cursorLimits,
