@@ -4,6 +4,7 @@
  * After its timeLock an address or channel refuses every change (EXPIRED) but its state stays
  * readable until the job closes it; the job settles unclosed channels at zero, then closes the
  * expired addresses as cmd 32/64 would. (ledger-expiry.test.ts keeps the job of a running tracker.)
+ * History cursors live their TTL from creation or last use, to the millisecond.
  *
  * Defaults of SPEC §5: transfer channels live 5 minutes, spend/income addresses 30; 11000 atoms per
  * spend address; prices 1100 / 900 per 2^20 bytes.
@@ -300,6 +301,39 @@ describe('expiry with an injected clock: a restart in between', () => {
       expect(await auditLedger(second.db, INITIAL, { verifySignatures: true })).toEqual([]);
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe('history cursors with an injected clock', () => {
+  it('live 5 minutes from their creation or last use (cmd 2048 and 4096 renew them), then CURSOR_NOT_FOUND', async () => {
+    const CURSOR_MS = 5 * MINUTE;
+    const t = await new Clocked().open();
+    try {
+      const t0 = t.now;
+      await t.ok<AddressState>(4, A.pemPayload());
+      const first = async () =>
+        (await t.ok<{ _meta: { cursorId: string } }>(1024, A.json({ limits: { pageSize: 1 } })))._meta
+          .cursorId;
+      const renewed = await first();
+      const idle = await first();
+
+      // Never used: gone exactly at its TTL, not a millisecond before.
+      t.now = t0 + CURSOR_MS - 1;
+      await t.ok(4096, A.json({ cursorId: renewed })); // renewed until t0 + 2·TTL − 1
+      t.now = t0 + CURSOR_MS;
+      expect(await t.refused(4096, A.json({ cursorId: idle }))).toBe('CURSOR_NOT_FOUND');
+
+      t.now = t0 + 2 * CURSOR_MS - 2;
+      const page = await t.ok<{ items: TxItem[] }>(2048, A.json({ cursorId: renewed, page: 1 }));
+      expect(page.items).toHaveLength(1); // renewed until t0 + 3·TTL − 2
+      t.now = t0 + 3 * CURSOR_MS - 3;
+      await t.ok(4096, A.json({ cursorId: renewed })); // renewed until t0 + 4·TTL − 3
+      t.now = t0 + 4 * CURSOR_MS - 3;
+      expect(await t.refused(2048, A.json({ cursorId: renewed, page: 1 }))).toBe('CURSOR_NOT_FOUND');
+      expect(await t.refused(4096, A.json({ cursorId: renewed }))).toBe('CURSOR_NOT_FOUND');
+    } finally {
+      await t.close();
     }
   });
 });
