@@ -6,6 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parsePrivateKey, publicPemOf } from '../../shared/crypto/keys';
 import { startNodes, tempDir, type LedgerProcess } from '../helpers/ledger-process';
 import { RawClient, TestPeer, twoSigned, type Frame } from '../helpers/raw-client';
 import { LedgerDb, auditLedger } from '../helpers/ledger-db';
@@ -62,8 +65,15 @@ describe('three nodes on one database', () => {
     await Promise.all((nodes ?? []).map((n) => n.stop()));
   });
 
-  it('nodes started together share one key, one schema and one TX_INIT', async () => {
+  it('nodes started together share one key (one file, mode 0600), one schema and one TX_INIT', async () => {
     for (const c of clients) expect(await handshake(c, B)).toBe(pem);
+    const key = join(nodes[0]!.dir, 'tracker-key.pem');
+    expect(statSync(key).mode & 0o777).toBe(0o600);
+    expect(publicPemOf(parsePrivateKey(readFileSync(key, 'utf8')))).toBe(pem);
+    // Each node wrote its candidate beside the key and linked it in: none is left behind.
+    expect(readdirSync(nodes[0]!.dir).filter((f) => f.startsWith('tracker-key'))).toEqual([
+      'tracker-key.pem',
+    ]);
     expect(await db.query('SELECT version FROM schema_migrations')).toEqual([{ version: 1 }]);
     const inits = (await db.transactions()).filter((t) => t.tx_type === 1);
     expect(inits.map((t) => t.amount)).toEqual([String(INITIAL)]);

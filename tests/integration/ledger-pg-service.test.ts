@@ -1,12 +1,14 @@
 /**
  * A tracker node on PostgreSQL as a service: it survives its database going away (INTERNAL to
  * commands and 503 on /healthz meanwhile, back by itself afterwards, nothing answered lost), refuses
- * a schema newer than itself, and never logs the database password. Runs in integration-pg only.
+ * a schema newer than itself, never logs the database password, and takes what a URL leaves out
+ * from the PG* variables. Runs in integration-pg only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { PgCluster } from '../helpers/pg-cluster';
 import { databaseFor } from '../helpers/ledger-backend';
+import { LedgerDb } from '../helpers/ledger-db';
 import { startLedger, tempDir, type LedgerProcess } from '../helpers/ledger-process';
 import { RawClient, TestPeer } from '../helpers/raw-client';
 import { call, codeOf, handshake, ok, until, type AddressState } from '../helpers/tracker-session';
@@ -88,6 +90,40 @@ describe('the database password', () => {
       expect(String(listening.db)).toContain('***');
       expect(JSON.stringify(node.logs)).not.toContain('s3cret-pass');
     } finally {
+      await node.stop();
+    }
+  });
+});
+
+describe('the PG* environment variables', () => {
+  it('supply the host, port, user and database a URL leaves out', async () => {
+    const dir = tempDir();
+    const { db } = await databaseFor(dir);
+    const full = new URL(db);
+    const node = await startLedger({
+      dir,
+      args: ['--quiet', '--db', 'postgresql://', '--key', join(dir, 'tracker-key.pem')],
+      env: {
+        PGHOST: full.hostname,
+        PGPORT: full.port,
+        PGUSER: decodeURIComponent(full.username),
+        PGDATABASE: full.pathname.slice(1),
+      },
+    });
+    const client = await RawClient.connect(node.url);
+    try {
+      const pem = await handshake(client, peer);
+      const spend = ok<AddressState>(await call(client, 4, peer.pemPayload()), pem);
+      // What it wrote is in the database the variables named.
+      const check = await LedgerDb.open(db);
+      try {
+        expect(await check.meta('tracker_pk')).toBe(pem);
+        expect((await check.address(spend.address))?.amount).toBe(spend.current.amount);
+      } finally {
+        await check.close();
+      }
+    } finally {
+      client.close();
       await node.stop();
     }
   });
