@@ -1,9 +1,10 @@
 /**
  * Assertions shared by the tests/integration/ledger-*.test.ts command suites: a session pinned to the
  * tracker key of its handshake, success frames checked (signature, corrToken, exData, `pk`), error frames
- * checked (code, corrToken echoed), and "a refusal changes nothing" checked against the SQLite file.
+ * checked (code, corrToken echoed), and "a refusal changes nothing" checked against the database.
  */
 import { LedgerDb } from './ledger-db';
+import { isPostgres } from './ledger-backend';
 import { expect } from 'vitest';
 import { RawClient, type Frame, type TestPeer } from './raw-client';
 import { verifyMessage } from '../../shared/crypto/sign';
@@ -89,26 +90,51 @@ const TABLES = ['meta', 'addresses', 'commons', 'common_aliases', 'channels', 't
  * `db` is the SQLite file or the PostgreSQL URL of the tracker.
  */
 export async function dbFingerprint(db: string): Promise<string> {
-  const l = await LedgerDb.open(db);
-  try {
+  return withView(db, async (l) => {
     const parts: string[] = [];
     for (const t of TABLES) {
       const rows = await l.query<Record<string, unknown>>(`SELECT * FROM ${t} ORDER BY 1, 2`);
       parts.push(`${t}:${JSON.stringify(rows.map(({ sign: _sign, ...row }) => row))}`);
     }
     return parts.join('\n');
-  } finally {
-    await l.close();
-  }
+  });
 }
 
 /** Runs one read-only query (`?` placeholders) on the tracker's database. */
-export async function dbQuery<T>(db: string, sql: string, ...params: unknown[]): Promise<T[]> {
-  const l = await LedgerDb.open(db);
+export function dbQuery<T>(db: string, sql: string, ...params: unknown[]): Promise<T[]> {
+  return withView(db, (l) => l.query<T>(sql, ...params));
+}
+
+/**
+ * PostgreSQL views stay open for the file: a connection is a server process, and every refusal
+ * checks the database twice (opening one per check made the command suites several times slower).
+ * A view whose query fails is closed and forgotten (the server may have been stopped meanwhile).
+ * A SQLite view is opened per use: cheap, and it never holds a file a test replaces.
+ */
+const pgViews = new Map<string, Promise<LedgerDb>>();
+
+async function withView<T>(db: string, work: (l: LedgerDb) => Promise<T>): Promise<T> {
+  if (!isPostgres(db)) {
+    const l = await LedgerDb.open(db);
+    try {
+      return await work(l);
+    } finally {
+      await l.close();
+    }
+  }
+  let view = pgViews.get(db);
+  if (!view) {
+    view = LedgerDb.open(db);
+    pgViews.set(db, view);
+    view.catch(() => pgViews.delete(db));
+  }
+  const l = await view;
   try {
-    return await l.query<T>(sql, ...params);
-  } finally {
-    await l.close();
+    return await work(l);
+  } catch (e) {
+    pgViews.delete(db);
+    await l.close().catch(() => undefined);
+    throw e;
   }
 }
 
