@@ -216,15 +216,16 @@ describe('a node killed mid-burst while the others go on', () => {
 });
 
 describe('expiry with three nodes running the job', () => {
-  it('every expired channel and address is settled once', async () => {
+  it('every expired channel and address is settled once', { timeout: 120_000 }, async () => {
     const nodes = await startNodes(3, {
       dir: tempDir(),
       expiryIntervalMs: 100,
       env: {
         ...ENV,
         TLPRT_LEDGER_TRANSFER_CHANNEL_LIFETIME: '0.02', // 1.2 s
-        TLPRT_LEDGER_SPEND_CHANNEL_LIFETIME: '0.04', // 2.4 s
-        TLPRT_LEDGER_INCOME_CHANNEL_LIFETIME: '0.04',
+        // Long enough for the six opens on a busy machine (2.4 s was not: ADDRESS_CLOSED).
+        TLPRT_LEDGER_SPEND_CHANNEL_LIFETIME: '0.2', // 12 s
+        TLPRT_LEDGER_INCOME_CHANNEL_LIFETIME: '0.2',
       },
       args: ['--quiet', '--workers', '1'],
     });
@@ -247,7 +248,7 @@ describe('expiry with three nodes running the job', () => {
       }
       await until(
         async () => (await db.addresses()).filter((a) => a.kind !== 'tracker' && a.status === 1).length === 0,
-        20_000,
+        60_000,
       );
       const txs = await db.transactions();
       for (let i = 0; i < 6; i++) {
