@@ -8,8 +8,10 @@
  *
  * Load: requests signed before the clock starts (the clients cost little CPU), N connections each
  * keeping one request in flight. A state read costs the tracker one verification and one signature;
- * a transfer open or close two verifications and one signature for its answer, plus one signature
- * for the history item it writes.
+ * a transfer open or close two verifications and one signature for its answer before it is
+ * answered, plus one signature for the history item it writes, made after the commit in the
+ * background (when no answer waits for the crypto workers). Each run waits for those to be done
+ * before the next floor is measured, and the tracker CPU per command includes them.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { startLedger } from '../tests/helpers/ledger-process';
+import { metric, metricsOf } from '../tests/helpers/tracker-http';
 import { TestPeer, twoSigned, resultOf, type Frame } from '../tests/helpers/raw-client';
 
 /**
@@ -31,7 +34,7 @@ interface Conn {
   pending: ((text: string) => void) | null;
 }
 
-async function connect(url: string): Promise<Conn> {
+export async function connect(url: string): Promise<Conn> {
   const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
   await new Promise<void>((res, rej) => {
     ws.once('open', res);
@@ -55,11 +58,11 @@ function roundTrip(c: Conn, frame: string): Promise<string> {
 
 let tokenSeq = 0;
 /** A request frame, serialised once. */
-function frameOf(cmd: number, payload: unknown): string {
+export function frameOf(cmd: number, payload: unknown): string {
   return JSON.stringify({ cmd, corrToken: `b${++tokenSeq}`, payload });
 }
 
-async function send(c: Conn, cmd: number, payload: unknown): Promise<Frame> {
+export async function send(c: Conn, cmd: number, payload: unknown): Promise<Frame> {
   return JSON.parse(await roundTrip(c, frameOf(cmd, payload))) as Frame;
 }
 
@@ -98,7 +101,7 @@ parentPort.on('message', (ms) => {
 parentPort.postMessage('ready');
 `;
 
-interface FloorSample {
+export interface FloorSample {
   /** sign + verify per second, all cores: a state read's crypto. */
   read: number;
   /** sign + 2 verify per second, all cores: a transfer open's or close's crypto (answer only). */
@@ -111,7 +114,7 @@ interface FloorSample {
   verifyShare: number;
 }
 
-class CryptoFloor {
+export class CryptoFloor {
   private constructor(private readonly workers: Worker[]) {}
 
   static async start(n = availableParallelism()): Promise<CryptoFloor> {
@@ -168,7 +171,7 @@ class CryptoFloor {
 }
 
 /** CPU milliseconds a process has used (Linux /proc: user + system), or NaN elsewhere. */
-function cpuMsOf(pid: number): number {
+export function cpuMsOf(pid: number): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
@@ -177,13 +180,17 @@ function cpuMsOf(pid: number): number {
   }
 }
 
-/** Sends the frames spread over `clients` connections, each keeping one request in flight. */
-async function drive(
-  url: string,
+/**
+ * Sends the frames spread over `clients` connections (spread in turn over the nodes' URLs), each
+ * keeping one request in flight.
+ */
+export async function drive(
+  url: string | string[],
   clients: number,
   frames: string[],
 ): Promise<{ perSec: number; errors: string[]; clientCpuMs: number }> {
-  const conns = await Promise.all(Array.from({ length: clients }, () => connect(url)));
+  const urls = typeof url === 'string' ? [url] : url;
+  const conns = await Promise.all(Array.from({ length: clients }, (_, i) => connect(urls[i % urls.length]!)));
   let next = 0;
   const errors: string[] = [];
   const cpu0 = process.cpuUsage();
@@ -206,7 +213,16 @@ async function drive(
   };
 }
 
-function median(xs: number[]): number {
+/** Waits until the tracker has signed every history item of the last run (signed after the commit). */
+export async function itemsSigned(port: number): Promise<void> {
+  const end = Date.now() + 60_000;
+  while (metric(await metricsOf(port), 'tracker_items_unsigned') > 0) {
+    if (Date.now() > end) throw new Error('history items still unsigned after 60 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
@@ -281,7 +297,9 @@ export async function benchLedger(opts: LedgerBenchOptions = {}) {
       const r = await drive(ledger.url, clients, readFrames);
       const cpu1 = cpuMsOf(pid);
       const o = await drive(ledger.url, clients, opens);
+      await itemsSigned(ledger.port);
       const c = await drive(ledger.url, clients, closes);
+      await itemsSigned(ledger.port);
       cpu.reads.push((cpu1 - cpu0) / reads);
       cpu.transfers.push((cpuMsOf(pid) - cpu1) / (2 * transfers));
       cpu.client.push(r.clientCpuMs);

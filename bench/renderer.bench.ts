@@ -25,7 +25,7 @@ import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { startServedApp, type ServedApp } from '../tests/e2e/serve-host';
 import { HistoryCache } from '../electron/services/history/cache';
-import type { CachedItem } from '../electron/services/history/transaction-store';
+import type { CachedItem } from '../electron/services/history/sync';
 import { fingerprintOf } from '../shared/crypto/keys';
 import type { IdentityInfo, TrackerProfile, ConnectionStatus } from '../shared/api/models';
 import { batch } from './history.bench';

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const server = await startLedgerServer(cfg, log);
   // Always printed (even with --quiet): tests and the embedded host read the port from it.
   process.stdout.write(
-    `${JSON.stringify({ t: new Date().toISOString(), level: 'info', event: 'listening', url: server.url, port: server.port, db: cfg.dbPath })}\n`,
+    `${JSON.stringify({ t: new Date().toISOString(), level: 'info', event: 'listening', url: server.url, port: server.port, db: cfg.database.kind === 'sqlite' ? cfg.database.path : cfg.database.display })}\n`,
   );
   let stopping = false;
   const stop = (signal: string): void => {

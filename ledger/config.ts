@@ -4,11 +4,24 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseUint64 } from '../shared/protocol/amounts';
 
+/** Where the ledger lives: a SQLite file (one node) or a PostgreSQL database (one or more nodes). */
+export type DatabaseTarget =
+  | { kind: 'sqlite'; path: string }
+  | {
+      kind: 'postgres';
+      /** As given: what the URL leaves out comes from the PG* environment variables. */
+      url: string;
+      /** The URL without its password, for logs. */
+      display: string;
+    };
+
 export interface LedgerConfig {
   host: string;
   port: number;
-  dbPath: string;
+  database: DatabaseTarget;
   keyPath: string;
+  /** Connections each node keeps to PostgreSQL for commands (another two for cursors and signatures). */
+  dbPoolSize: number;
   amountInitial: bigint;
   amountSpend: bigint;
   priceAmountSpend: bigint;
@@ -85,6 +98,50 @@ function origin(value: string): string {
   return url.origin;
 }
 
+const POSTGRES_SCHEMES = ['postgres:', 'postgresql:'];
+
+/**
+ * `--db`: a PostgreSQL URL, or else a SQLite file path. A value that starts like a URL
+ * (`scheme:` then `//`, or a PostgreSQL scheme) must be a valid PostgreSQL URL: a typo must not
+ * quietly create a SQLite file in a folder named `postgres:`.
+ */
+export function databaseTarget(value: string): DatabaseTarget {
+  const scheme = /^([a-z][a-z0-9+.-]*:)(.*)$/i.exec(value);
+  const looksLikeUrl =
+    scheme && (scheme[2]!.startsWith('//') || POSTGRES_SCHEMES.includes(scheme[1]!.toLowerCase()));
+  if (!looksLikeUrl) return { kind: 'sqlite', path: resolve(value) };
+  const refuse = (why: string): never => {
+    throw new ConfigError(
+      `--db ${JSON.stringify(redact(value))} is not a valid database URL: ${why} ` +
+        '(expected postgres://user[:password]@host[:port]/database, or a SQLite file path)',
+    );
+  };
+  if (!POSTGRES_SCHEMES.includes(scheme[1]!.toLowerCase())) refuse(`unsupported scheme ${scheme[1]}`);
+  if (!scheme[2]!.startsWith('//')) refuse('the scheme must be followed by //');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return refuse('it does not parse as a URL');
+  }
+  if (url.port !== '' && (Number(url.port) < 1 || Number(url.port) > 65535)) refuse('bad port');
+  const path = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (path.includes('/')) refuse('the path must be one database name');
+  if (url.hash) refuse('a URL fragment means nothing here');
+  return { kind: 'postgres', url: value, display: redact(value) };
+}
+
+/** The URL with its password replaced (never logged or echoed). */
+function redact(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return value.replace(/:[^:@/]*@/, ':***@');
+  }
+}
+
 function amount(value: string, name: string): bigint {
   try {
     return parseUint64(value, name);
@@ -96,8 +153,12 @@ function amount(value: string, name: string): bigint {
 const USAGE = `Usage: npm run ledger -- [options]
   --host 127.0.0.1            listen address (TLPRT_LEDGER_HOST)
   --port 8787                 listen port, 0 = any free port (TLPRT_LEDGER_PORT)
-  --db ./data/ledger.sqlite   database file (TLPRT_LEDGER_DB)
-  --key <file>                tracker key, relative to the database folder (TLPRT_LEDGER_PRIVATE_KEY_FILE_NAME)
+  --db ./data/ledger.sqlite   database: a SQLite file, or postgres://user[:password]@host[:port]/database
+                              (also postgresql://; PG* variables fill in what the URL leaves out) (TLPRT_LEDGER_DB)
+  --key <file>                tracker key file (TLPRT_LEDGER_PRIVATE_KEY_FILE_NAME): relative to the SQLite
+                              file's folder; with PostgreSQL required, relative to the working directory, and
+                              the same key for every node of one database
+  --db-pool-size 10           PostgreSQL connections per node for commands (TLPRT_LEDGER_DB_POOL_SIZE)
   --expiry-interval-ms 30000  expiry job period (TLPRT_LEDGER_EXPIRY_INTERVAL_MS)
   --workers <cores>           crypto worker threads, 0 = none (TLPRT_LEDGER_WORKERS)
   --max-connections 1024      open WebSocket connections; beyond, HTTP 503 (TLPRT_LEDGER_MAX_CONNECTIONS)
@@ -133,6 +194,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
         port: { type: 'string' },
         db: { type: 'string' },
         key: { type: 'string' },
+        'db-pool-size': { type: 'string' },
         'expiry-interval-ms': { type: 'string' },
         workers: { type: 'string' },
         'max-connections': { type: 'string' },
@@ -155,9 +217,21 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const v = env[`TLPRT_LEDGER_${k}`];
     return v === undefined || v === '' ? undefined : v;
   };
-  const dbPath = resolve(flags.db ?? e('DB') ?? './data/ledger.sqlite');
+  const database = databaseTarget(flags.db ?? e('DB') ?? './data/ledger.sqlite');
   const keyName = flags.key ?? e('PRIVATE_KEY_FILE_NAME');
-  const keyPath = keyName ? resolve(dirname(dbPath), keyName) : join(dirname(dbPath), 'tracker-key.pem');
+  let keyPath: string;
+  if (database.kind === 'sqlite') {
+    keyPath = keyName
+      ? resolve(dirname(database.path), keyName)
+      : join(dirname(database.path), 'tracker-key.pem');
+  } else if (keyName) {
+    keyPath = resolve(keyName);
+  } else {
+    throw new ConfigError(
+      'with a PostgreSQL --db, --key <file> (or TLPRT_LEDGER_PRIVATE_KEY_FILE_NAME) must name the tracker ' +
+        'key file: every node of one database signs with the same key',
+    );
+  }
   const port = Number(flags.port ?? e('PORT') ?? '8787');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('port must be 0–65535');
   const quantumPower = Number(e('QUANTUM_POWER') ?? '20');
@@ -167,8 +241,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   return {
     host: flags.host ?? e('HOST') ?? '127.0.0.1',
     port,
-    dbPath,
+    database,
     keyPath,
+    dbPoolSize: positiveInt(flags['db-pool-size'] ?? e('DB_POOL_SIZE') ?? '10', 'db pool size', 1000),
     amountInitial: amount(e('AMOUNT_INITIAL') ?? '100000', 'TLPRT_LEDGER_AMOUNT_INITIAL'),
     amountSpend: amount(e('AMOUNT_SPEND') ?? '11000', 'TLPRT_LEDGER_AMOUNT_SPEND'),
     priceAmountSpend: amount(e('PRICE_AMOUNT_SPEND') ?? '1100', 'TLPRT_LEDGER_PRICE_AMOUNT_SPEND'),

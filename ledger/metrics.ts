@@ -24,6 +24,8 @@ export class TrackerMetrics implements StorageObserver {
   >();
   /** Set once the ledger is open: live history cursors. */
   cursorCount: () => Promise<number> = () => Promise.resolve(0);
+  /** Set once the ledger is open: committed history items waiting for their signature. */
+  unsignedItems: () => number = () => 0;
 
   constructor() {
     const registers = [this.registry];
@@ -64,6 +66,15 @@ export class TrackerMetrics implements StorageObserver {
       registers,
       async collect() {
         this.set(await cursors());
+      },
+    });
+    const unsigned = (): number => this.unsignedItems();
+    new Gauge({
+      name: 'tracker_items_unsigned',
+      help: 'Committed history items this node has still to sign (signed after the commit, in the background).',
+      registers,
+      collect() {
+        this.set(unsigned());
       },
     });
     this.commitSeconds = new Histogram({

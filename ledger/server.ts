@@ -29,6 +29,8 @@ export interface LedgerServerOptions {
 
 /** TCP connections allowed beyond --max-connections: health checks, scrapes, refused upgrades. */
 const HTTP_SLACK = 64;
+/** How long one database probe of /healthz stands for the next requests. */
+const HEALTH_CACHE_MS = 1000;
 /** A socket that has not finished its HTTP request (or upgrade) by then is dropped. */
 const MAX_REQUEST_MS = 10_000;
 
@@ -64,6 +66,13 @@ export async function startLedgerServer(
   let upgrading = 0;
   let nextConn = 1;
   let ledger: Ledger | undefined;
+  let health: { at: number; ok: Promise<boolean> } | undefined;
+  /** The database answers (probed at most once a second, whatever the request rate). */
+  const databaseHealthy = (): Promise<boolean> => {
+    const now = Date.now();
+    if (!health || now - health.at > HEALTH_CACHE_MS) health = { at: now, ok: ledger!.healthy() };
+    return health.ok;
+  };
 
   const http = createServer(
     { headersTimeout: MAX_REQUEST_MS, requestTimeout: MAX_REQUEST_MS, connectionsCheckingInterval: 1000 },
@@ -81,7 +90,10 @@ export async function startLedgerServer(
       return;
     }
     if (path === '/healthz') {
-      const ok = lifecycle === 'ready';
+      // A node whose database is gone answers 503 so that a load balancer sends clients elsewhere;
+      // it keeps probing and says ok again once the database is back.
+      const database = lifecycle === 'ready' ? await databaseHealthy() : true;
+      const ok = lifecycle === 'ready' && database;
       const body = ok
         ? {
             status: 'ok',
@@ -89,7 +101,7 @@ export async function startLedgerServer(
             workers: cfg.workers,
             uptimeS: Math.round((Date.now() - started) / 1000),
           }
-        : { status: lifecycle };
+        : { status: database ? lifecycle : 'database_unavailable' };
       res
         .writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' })
         .end(JSON.stringify(body));
@@ -173,13 +185,14 @@ export async function startLedgerServer(
   });
 
   try {
-    ledger = await Ledger.open(cfg, { workers: cfg.workers, observer: metrics, clock: opts.clock });
+    ledger = await Ledger.open(cfg, { workers: cfg.workers, observer: metrics, clock: opts.clock, log });
   } catch (e) {
     await new Promise((resolve) => http.close(resolve));
     throw e;
   }
   const open = ledger;
   metrics.cursorCount = () => open.cursorCount();
+  metrics.unsignedItems = () => open.signer.pending;
 
   let expiring = false;
   const runExpiry = async (): Promise<void> => {
@@ -195,7 +208,11 @@ export async function startLedgerServer(
     }
   };
   await runExpiry();
-  const expiryTimer = setInterval(() => void runExpiry(), cfg.expiryIntervalMs);
+  const expiryTimer = setInterval(() => {
+    void runExpiry();
+    // Unsigned items another node left behind (a crash) are signed here too.
+    open.signer.sweep();
+  }, cfg.expiryIntervalMs);
   const pingTimer = setInterval(
     () => {
       for (const c of connections) c.heartbeat();

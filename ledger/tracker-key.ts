@@ -5,10 +5,11 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  renameSync,
   writeSync,
   chmodSync,
   statSync,
+  linkSync,
+  unlinkSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
 import type { KeyObject } from 'node:crypto';
@@ -21,7 +22,11 @@ export interface TrackerKey {
   created: boolean;
 }
 
-function writeDurably(path: string, data: string): void {
+/**
+ * Writes `data` to `path` unless the file exists by then; false when another process created it
+ * first (several tracker nodes sharing one key file may start at once: they must end with one key).
+ */
+function createDurably(path: string, data: string): boolean {
   const tmp = `${path}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w', 0o600);
   try {
@@ -30,13 +35,22 @@ function writeDurably(path: string, data: string): void {
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, path);
+  try {
+    // A hard link never replaces an existing file, unlike rename.
+    linkSync(tmp, path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return false;
+  } finally {
+    unlinkSync(tmp);
+  }
   const dirFd = openSync(dirname(path), 'r');
   try {
     fsyncSync(dirFd);
   } finally {
     closeSync(dirFd);
   }
+  return true;
 }
 
 export function loadOrCreateTrackerKey(path: string): TrackerKey {
@@ -49,9 +63,11 @@ export function loadOrCreateTrackerKey(path: string): TrackerKey {
   if (pem === null) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const pair = generateRsaKeyPair();
-    writeDurably(path, pair.privatePem);
-    const privateKey = parsePrivateKey(pair.privatePem);
-    return { privateKey, publicPem: publicPemOf(privateKey), created: true };
+    if (createDurably(path, pair.privatePem)) {
+      const privateKey = parsePrivateKey(pair.privatePem);
+      return { privateKey, publicPem: publicPemOf(privateKey), created: true };
+    }
+    pem = readFileSync(path, 'utf8');
   }
   // A key readable by others is tightened rather than refused: the file is ours.
   if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);

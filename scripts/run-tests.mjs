@@ -11,7 +11,7 @@
 //
 // Exit code: 1 if any test failed or a runner exited non-zero, else 0.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,15 @@ import { fileURLToPath } from 'node:url';
 import { buildState, findChromium, NO_CHROMIUM } from './test-setup.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const VITEST_PROJECTS = ['unit', 'component', 'integration'];
+// integration-pg: the tracker suites again on PostgreSQL (vitest.config.ts), where its binaries exist.
+const VITEST_PROJECTS = ['unit', 'component', 'integration', 'integration-pg'];
+
+/** Why the PostgreSQL suites cannot run here, or null (the same test as tests/helpers/pg-cluster.ts). */
+function postgresMissing() {
+  const root = '/usr/lib/postgresql';
+  const found = existsSync(root) && readdirSync(root).some((v) => existsSync(join(root, v, 'bin', 'initdb')));
+  return found ? null : `no PostgreSQL server binaries under ${root}/*/bin (apt-get install postgresql)`;
+}
 const ALL_SUITES = [...VITEST_PROJECTS, 'e2e'];
 
 function parseArgs(argv) {
@@ -192,7 +200,10 @@ function countE2eTests() {
 async function main() {
   const suites = parseArgs(process.argv.slice(2));
   await ensureNativeModulesForNode();
-  const projects = VITEST_PROJECTS.filter((p) => suites.includes(p));
+  const pgMissing = postgresMissing();
+  const projects = VITEST_PROJECTS.filter(
+    (p) => suites.includes(p) && !(p === 'integration-pg' && pgMissing),
+  );
   const wantE2e = suites.includes('e2e');
   const tmp = mkdtempSync(join(tmpdir(), 'wallet-tracker-tests-'));
   const results = []; // { suite, counts, lines[] }
@@ -247,6 +258,8 @@ async function main() {
             );
           }
         }
+        if (pgMissing && suites.includes('integration-pg'))
+          lines.push(`integration-pg not run: ${pgMissing}`);
         results.push({ suite: 'vitest', counts: total, lines });
       }
     }

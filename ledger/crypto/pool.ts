@@ -6,7 +6,9 @@
  * that the order can still change: checks with the largest keys allowed (an 8192-bit modulus, a
  * 32-bit exponent: ~50 times an ordinary check) wait in a queue of their own, served when nothing
  * else waits or once they have waited long, so that a burst of them does not hold up everybody
- * else. A worker that dies fails its jobs (those commands answer INTERNAL) and is replaced.
+ * else. Background signatures (history items signed after their commit) are taken only when nothing
+ * else waits, at most one per worker at a time, so that they never delay an answer by more than one
+ * signature. A worker that dies fails its jobs (those commands answer INTERNAL) and is replaced.
  */
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
@@ -32,6 +34,8 @@ const SIGN_COST = 10;
 const WORKER_BUDGET = 6 * SIGN_COST;
 /** A check costlier than this goes to the queue of expensive checks. */
 const HEAVY_COST = 2 * SIGN_COST;
+/** A worker takes background work only while its load is below this (one signature in flight). */
+const BACKGROUND_BUDGET = SIGN_COST;
 /** Longest an expensive check waits while cheaper work keeps arriving. */
 const HEAVY_MAX_WAIT_MS = 100;
 
@@ -121,6 +125,7 @@ export class WorkerCrypto implements TrackerCrypto {
   private readonly workers: PoolWorker[];
   private readonly queue: Queued[] = [];
   private readonly heavy: Queued[] = [];
+  private readonly background: Queued[] = [];
   private nextId = 1;
   private dispatchScheduled = false;
   /** The last job taken while both queues waited was an expensive one. */
@@ -142,8 +147,8 @@ export class WorkerCrypto implements TrackerCrypto {
     );
   }
 
-  sign(message: string): Promise<string> {
-    return this.submit([0, 0, message], SIGN_COST) as Promise<string>;
+  sign(message: string, background = false): Promise<string> {
+    return this.submit([0, 0, message], SIGN_COST, background) as Promise<string>;
   }
 
   verify(message: string, sign: string, key: ParsedKey): Promise<boolean> {
@@ -152,18 +157,20 @@ export class WorkerCrypto implements TrackerCrypto {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const q of [...this.queue, ...this.heavy]) q.reject(new Error('the crypto pool is closed'));
+    for (const q of [...this.queue, ...this.heavy, ...this.background])
+      q.reject(new Error('the crypto pool is closed'));
     this.queue.length = 0;
     this.heavy.length = 0;
+    this.background.length = 0;
     await Promise.all(this.workers.map((w) => w.close()));
   }
 
-  private submit(job: Job, cost: number): Promise<string | boolean> {
+  private submit(job: Job, cost: number, background = false): Promise<string | boolean> {
     if (this.closed) return Promise.reject(new Error('the crypto pool is closed'));
     job[0] = this.nextId++;
     return new Promise((resolve, reject) => {
       const q: Queued = { job, cost, queuedAt: performance.now(), resolve, reject };
-      (cost > HEAVY_COST ? this.heavy : this.queue).push(q);
+      (background ? this.background : cost > HEAVY_COST ? this.heavy : this.queue).push(q);
       if (!this.dispatchScheduled) {
         this.dispatchScheduled = true;
         // After the current poll phase: every frame read in it travels in one message per worker.
@@ -203,8 +210,15 @@ export class WorkerCrypto implements TrackerCrypto {
         batch.push(q);
         load += q.cost;
       }
+      if (this.queue.length === 0 && this.heavy.length === 0) {
+        while (load < BACKGROUND_BUDGET && this.background.length > 0) {
+          const q = this.background.shift()!;
+          batch.push(q);
+          load += q.cost;
+        }
+      }
       if (batch.length > 0) w.post(batch);
-      if (this.queue.length === 0 && this.heavy.length === 0) return;
+      if (this.queue.length === 0 && this.heavy.length === 0 && this.background.length === 0) return;
     }
   }
 }

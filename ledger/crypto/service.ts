@@ -4,8 +4,12 @@ import type { ParsedKey } from '../../shared/crypto/keys';
 import { signMessage, verifyMessage } from '../../shared/crypto/sign';
 
 export interface TrackerCrypto {
-  /** The tracker's base64 RSASSA-PKCS1-v1_5/SHA-256 signature of the message (deterministic). */
-  sign(message: string): Promise<string>;
+  /**
+   * The tracker's base64 RSASSA-PKCS1-v1_5/SHA-256 signature of the message (deterministic).
+   * `background`: work nobody waits for (history items signed after their commit), done only when
+   * no other crypto work waits.
+   */
+  sign(message: string, background?: boolean): Promise<string>;
   /** Checks a peer's signature with a key that parsePublicKey accepted (size and exponent checked). */
   verify(message: string, sign: string, key: ParsedKey): Promise<boolean>;
   close(): Promise<void>;

@@ -57,6 +57,9 @@ export class Addresses {
     }
     const timeLock = t + (kind === 'spend' ? cfg.spendLifetimeMs : cfg.incomeLifetimeMs);
     const price = kind === 'spend' ? cfg.priceAmountSpend : cfg.priceAmountIncome;
+    await ensureCommon(w, signer, sentPem);
+    // The transaction last: with a shared database, writing it holds the history's order until
+    // the commit (storage/postgres), so the less that follows it the better.
     const openTxId = await writeTx(this.ctx, w, {
       type: kind === 'spend' ? TxType.OPEN_SPEND : TxType.OPEN_INCOME,
       from: this.ctx.trackerAddress,
@@ -85,7 +88,6 @@ export class Addresses {
       open_channels: 0,
       open_tx_id: openTxId,
     });
-    await ensureCommon(w, signer, sentPem);
     const row = (await w.address(address))!;
     return { ...addressStateResult(row, this.ctx.trackerPem), lifetime: timeLock - t };
   }
@@ -174,6 +176,8 @@ export class Addresses {
     const b = balancesOf(row);
     const tracker = await this.trackerRow(w);
     const tb = balancesOf(tracker);
+    // Every row this touches is read (and, with a shared database, locked) before its transactions.
+    const common = row.kind === 'income' && b.amount > 0n ? await w.commonByOwner(row.owner_id) : undefined;
     const closeTxId = await writeTx(this.ctx, w, {
       type: row.kind === 'spend' ? TxType.CLOSE_SPEND : TxType.CLOSE_INCOME,
       from: row.address,
@@ -185,7 +189,6 @@ export class Addresses {
     });
     await w.closeAddress(row.address, this.ctx.now());
     if (row.kind === 'income' && b.amount > 0n) {
-      const common = await w.commonByOwner(row.owner_id);
       if (!common) throw new Error(`invariant violated: income owner without common address`);
       await writeTx(this.ctx, w, {
         type: TxType.FINANCIAL,

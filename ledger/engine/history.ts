@@ -9,6 +9,7 @@ import {
 } from '../../shared/protocol/schemas';
 import type { CursorRecord, HistoryQuery, LedgerReads, LedgerStorage } from '../storage/port';
 import type { LedgerContext } from './context';
+import type { ItemSigner } from './item-signer';
 import { itemOf } from './transactions';
 import type { CommandResults, PkOut, TransactionItemOut } from './results';
 
@@ -16,6 +17,7 @@ export class History {
   constructor(
     private readonly ctx: LedgerContext,
     private readonly storage: LedgerStorage,
+    private readonly signer: ItemSigner,
   ) {}
 
   async first(r: LedgerReads, ownerId: string, body: Record<string, unknown>): Promise<CommandResults[1024]> {
@@ -72,7 +74,7 @@ export class History {
   private async page(r: LedgerReads, c: CursorRecord, page: number): Promise<TransactionItemOut[]> {
     const offset = (page - 1) * c.pageSize;
     if (offset >= c.totalCount) return [];
-    const rows = await r.historyPage(c.query, c.pageSize, offset);
+    const rows = await this.signer.signed(await r.historyPage(c.query, c.pageSize, offset));
     return rows.map((row) => itemOf(row, this.ctx.trackerPem));
   }
 }

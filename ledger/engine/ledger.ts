@@ -19,15 +19,16 @@ import { loadOrCreateTrackerKey } from '../tracker-key';
 import { InlineCrypto, type TrackerCrypto } from '../crypto/service';
 import { WorkerCrypto } from '../crypto/pool';
 import type { LedgerStorage, LedgerWrites, StorageObserver } from '../storage/port';
-import { SqliteStorage } from '../storage/sqlite/storage';
-import { MemoryCursorStore } from '../storage/memory-cursors';
+import { silentLogger, type Logger } from '../log';
+import { openStorage } from '../storage/open';
 import { ownerIdOf, type LedgerContext } from './context';
 import { writeTx } from './transactions';
 import { Addresses } from './addresses';
 import { Transfers } from './transfers';
 import { History } from './history';
 import { commonStateResult, findCommon } from './common';
-import { OPEN } from './rows';
+import { ItemSigner } from './item-signer';
+import { OPEN, type NewTxRow } from './rows';
 import type { CommandResults } from './results';
 
 export interface CommandOutcome {
@@ -54,6 +55,27 @@ export interface LedgerOptions {
   workers?: number;
   /** Told about every database commit (metrics). */
   observer?: StorageObserver;
+  /** Where background failures (item signing) are reported. */
+  log?: Logger;
+}
+
+/**
+ * The writes of one run of a command, recording the transactions it inserts: the run that commits
+ * hands them to the item signer (an adapter may run a command more than once).
+ */
+function recording(w: LedgerWrites, rows: NewTxRow[]): LedgerWrites {
+  return new Proxy(w, {
+    get(target, prop) {
+      if (prop === 'insertTransaction') {
+        return (row: NewTxRow, parties: string[]) => {
+          rows.push(row);
+          return target.insertTransaction(row, parties);
+        };
+      }
+      const value: unknown = Reflect.get(target, prop);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /** A clock that never runs backwards, so that insertion order is time order. */
@@ -75,14 +97,17 @@ export class Ledger {
   private readonly transfers: Transfers;
   private readonly history: History;
   private readonly check: SignatureCheck;
+  readonly signer: ItemSigner;
 
   private constructor(
     readonly ctx: LedgerContext,
     readonly storage: LedgerStorage,
+    log: Logger,
   ) {
+    this.signer = new ItemSigner(ctx, storage, log);
     this.addresses = new Addresses(ctx);
     this.transfers = new Transfers(ctx, this.addresses);
-    this.history = new History(ctx, storage);
+    this.history = new History(ctx, storage, this.signer);
     this.check = (message, sign, key) => ctx.crypto.verify(message, sign, key);
   }
 
@@ -92,16 +117,10 @@ export class Ledger {
     const workers = opts.workers ?? defaultWorkerCount();
     const crypto: TrackerCrypto =
       workers > 0 ? new WorkerCrypto(key.privateKey, workers) : new InlineCrypto(key.privateKey);
+    const log = opts.log ?? silentLogger;
     let storage: LedgerStorage | undefined;
     try {
-      storage = new SqliteStorage(cfg.dbPath, {
-        cursors: new MemoryCursorStore({
-          ttlMs: cfg.cursorTtlMs,
-          perKey: cfg.maxCursorsPerKey,
-          total: cfg.maxCursors,
-        }),
-        observer: opts.observer,
-      });
+      storage = await openStorage(cfg, { observer: opts.observer, log });
       const ctx: LedgerContext = {
         cfg,
         crypto,
@@ -109,8 +128,10 @@ export class Ledger {
         trackerAddress: commonAddressOf(key.publicPem),
         now: monotonicClock(opts.clock ?? Date.now),
       };
-      const ledger = new Ledger(ctx, storage);
+      const ledger = new Ledger(ctx, storage, log);
       await ledger.initialise();
+      // Items a crash left unsigned (here or, with a shared database, on another node).
+      ledger.signer.sweep();
       return ledger;
     } catch (e) {
       await storage?.close();
@@ -123,46 +144,56 @@ export class Ledger {
     return this.ctx.trackerPem;
   }
 
-  /** First start: the tracker wallet and TX_INIT, once. Later starts: the key must be the same. */
+  /**
+   * First start: the tracker wallet and TX_INIT, once per database (nodes starting together on one
+   * database race here; the loser's write finds the winner's record when it runs again). Later
+   * starts: the key must be the same.
+   */
   private async initialise(): Promise<void> {
-    const { trackerPem, trackerAddress, cfg } = this.ctx;
-    const recorded = await this.storage.read((r) => r.meta('tracker_pk'));
-    if (recorded !== undefined) {
-      if (recorded !== trackerPem) {
-        throw new Error(`the key file ${cfg.keyPath} is not the key this database was created with`);
-      }
-      return;
+    const { trackerPem, cfg } = this.ctx;
+    const recorded =
+      (await this.storage.read((r) => r.meta('tracker_pk'))) ??
+      (await this.write(async (w) => {
+        const found = await w.meta('tracker_pk');
+        if (found !== undefined) return found;
+        await this.createTrackerWallet(w);
+        return trackerPem;
+      }));
+    if (recorded !== trackerPem) {
+      throw new Error(`the key file ${cfg.keyPath} is not the key this database was created with`);
     }
-    await this.storage.write(async (w) => {
-      const owner = ownerIdOf(parsePublicKey(trackerPem));
-      const initTx = await writeTx(this.ctx, w, {
-        type: TxType.INIT,
-        from: trackerAddress,
-        to: trackerAddress,
-        amount: cfg.amountInitial,
-        parties: [owner],
-      });
-      await w.insertAddress({
-        address: trackerAddress,
-        kind: 'tracker',
-        owner_id: owner,
-        owner_pk: trackerPem,
-        status: OPEN,
-        opened_at: this.ctx.now(),
-        time_lock: Number.MAX_SAFE_INTEGER,
-        amount: cfg.amountInitial.toString(),
-        quantum_volume: '0',
-        volume: '0',
-        reserved: '0',
-        planned_bytes: '0',
-        price_amount: '0',
-        price_power: 0,
-        open_channels: 0,
-        open_tx_id: initTx,
-      });
-      await w.setMeta('tracker_pk', trackerPem);
-      await w.setMeta('initial_amount', cfg.amountInitial.toString());
+  }
+
+  private async createTrackerWallet(w: LedgerWrites): Promise<void> {
+    const { trackerPem, trackerAddress, cfg } = this.ctx;
+    const owner = ownerIdOf(parsePublicKey(trackerPem));
+    const initTx = await writeTx(this.ctx, w, {
+      type: TxType.INIT,
+      from: trackerAddress,
+      to: trackerAddress,
+      amount: cfg.amountInitial,
+      parties: [owner],
     });
+    await w.insertAddress({
+      address: trackerAddress,
+      kind: 'tracker',
+      owner_id: owner,
+      owner_pk: trackerPem,
+      status: OPEN,
+      opened_at: this.ctx.now(),
+      time_lock: Number.MAX_SAFE_INTEGER,
+      amount: cfg.amountInitial.toString(),
+      quantum_volume: '0',
+      volume: '0',
+      reserved: '0',
+      planned_bytes: '0',
+      price_amount: '0',
+      price_power: 0,
+      open_channels: 0,
+      open_tx_id: initTx,
+    });
+    await w.setMeta('tracker_pk', trackerPem);
+    await w.setMeta('initial_amount', cfg.amountInitial.toString());
   }
 
   /** Runs one command. Rejects with a ProtocolError for every refusal; nothing is changed then. */
@@ -181,8 +212,15 @@ export class Ledger {
     return { message, sign };
   }
 
-  private write(work: (w: LedgerWrites) => Promise<Signing>): Promise<Signing> {
-    return this.storage.write(work);
+  /** One write of the storage; the transactions of the run that committed go to the item signer. */
+  private async write<T>(work: (w: LedgerWrites) => Promise<T>): Promise<T> {
+    let rows: NewTxRow[] = [];
+    const value = await this.storage.write((w) => {
+      rows = [];
+      return work(recording(w, rows));
+    });
+    this.signer.committed(rows);
+    return value;
   }
 
   private async run(cmd: CmdCode, payload: unknown): Promise<Signing> {
@@ -259,7 +297,7 @@ export class Ledger {
 
   /** Settles expired channels at zero, then closes expired addresses: one database transaction. */
   runExpiry(): Promise<ExpiryOutcome> {
-    return this.storage.write(async (w) => {
+    return this.write(async (w) => {
       const now = this.ctx.now();
       const channels = await w.expiredChannels(now);
       for (const ch of channels) {
@@ -271,13 +309,23 @@ export class Ledger {
     });
   }
 
+  /** Whether the database answers (a networked one may be gone; the node recovers when it returns). */
+  async healthy(): Promise<boolean> {
+    return this.storage.healthy ? this.storage.healthy() : true;
+  }
+
   /** Live history cursors (metrics). */
   cursorCount(): Promise<number> {
     return this.storage.cursors.count(this.ctx.now());
   }
 
-  /** Finishes the writes already queued, then closes the database and the crypto workers. */
+  /**
+   * Finishes the writes already queued and signs the items already committed (a clean stop leaves
+   * none unsigned), then closes the database and the crypto workers.
+   */
   async close(): Promise<void> {
+    await this.signer.idle();
+    await this.signer.close();
     await this.storage.close();
     await this.ctx.crypto.close();
   }

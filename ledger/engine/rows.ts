@@ -71,10 +71,11 @@ export interface TxRow {
   timestamp: number;
   status: number;
   version: string;
-  sign: string;
+  /** NULL from the command's commit until the item signer (or a history read) has signed it. */
+  sign: string | null;
 }
 
-/** A transaction as the engine writes it: its seq is known, its signature is still being made. */
+/** A transaction as the engine writes it: stored unsigned, signed after the commit. */
 export type NewTxRow = Omit<TxRow, 'sign'>;
 
 /** The row of a new spend or income address (or the tracker's wallet). */

@@ -55,17 +55,26 @@ export function unsignedItem(
   };
 }
 
+/** The exact text a history item's signature covers: its canonical JSON without `sign`. */
+export function itemSigningText(row: Omit<TxRow, 'seq' | 'sign'>, trackerPem: string): string {
+  return canonicalJson(unsignedItem(row, trackerPem));
+}
+
+/** The wire item of a signed transaction (the engine signs unsigned ones before they leave). */
 export function itemOf(row: TxRow, trackerPem: string): TransactionItemOut {
+  if (row.sign === null) throw new Error(`transaction ${row.tx_id} is not signed yet`);
   return { ...unsignedItem(row, trackerPem), sign: row.sign };
 }
 
 /**
- * Inserts one transaction (inside the caller's write) and returns its tx_id. Its signature is
- * made on the crypto workers while the command goes on; the storage waits for it before committing.
+ * Inserts one transaction (inside the caller's write), unsigned, and returns its tx_id. The item
+ * signer signs it after the commit (ledger/engine/item-signer.ts), or a history read on demand.
  */
 export async function writeTx(ctx: LedgerContext, w: LedgerWrites, tx: NewTx): Promise<string> {
-  const timestamp = ctx.now();
-  const seq = await w.nextTxSeq();
+  // Taken once the place in the history is ours (on a shared database another node may have
+  // written a later timestamp just before).
+  const { seq, notBefore } = await w.nextTxSeq();
+  const timestamp = Math.max(ctx.now(), notBefore);
   const row: NewTxRow = {
     seq,
     tx_id: hashBody(`${ctx.trackerPem};${timestamp.toString(16)};${seq}`),
@@ -85,7 +94,6 @@ export async function writeTx(ctx: LedgerContext, w: LedgerWrites, tx: NewTx): P
     status: TX_STATUS_EXECUTED,
     version: TX_VERSION,
   };
-  const sign = ctx.crypto.sign(canonicalJson(unsignedItem(row, ctx.trackerPem)));
-  await w.insertTransaction(row, tx.parties, sign);
+  await w.insertTransaction(row, tx.parties);
   return row.tx_id;
 }

@@ -82,7 +82,7 @@ export class Transfers {
           `channel ${c.channelId} exists with a different contract`,
         );
       }
-      return this.openResult(existing);
+      return this.openResult(existing.time_lock);
     }
 
     const now = this.ctx.now();
@@ -144,17 +144,6 @@ export class Transfers {
     );
     const fromId = ownerIdOf(v.from);
     const toId = ownerIdOf(v.to);
-    const openTxId = await writeTx(this.ctx, w, {
-      type: TxType.OPEN_TRANSFER,
-      from: c.fromAddress,
-      to: c.toAddress,
-      contractId: c.channelId,
-      priceAmount: price.amount,
-      pricePower: c.priceQuantumPower,
-      plannedQuantumCount: planned,
-      timelock: timeLock,
-      parties: [fromId, toId],
-    });
     await saveBalances(w, spend.address, {
       ...sb,
       reserved: sb.reserved + reserve,
@@ -171,6 +160,18 @@ export class Transfers {
     }
     const payee = await ensureCommon(w, v.to, v.payload.toPK);
     await adjustCommon(w, payee, { plan: reserve });
+    // The transaction last (see Addresses.open).
+    const openTxId = await writeTx(this.ctx, w, {
+      type: TxType.OPEN_TRANSFER,
+      from: c.fromAddress,
+      to: c.toAddress,
+      contractId: c.channelId,
+      priceAmount: price.amount,
+      pricePower: c.priceQuantumPower,
+      plannedQuantumCount: planned,
+      timelock: timeLock,
+      parties: [fromId, toId],
+    });
     await w.insertChannel({
       channel_id: c.channelId,
       from_id: fromId,
@@ -186,14 +187,14 @@ export class Transfers {
       opened_at: now,
       open_tx_id: openTxId,
     });
-    return this.openResult((await w.channel(c.channelId))!);
+    return this.openResult(timeLock);
   }
 
-  private openResult(ch: ChannelRow): CommandResults[8] {
+  private openResult(timeLock: number): CommandResults[8] {
     return {
       pk: this.ctx.trackerPem,
-      timeLock: ch.time_lock,
-      lifetime: Math.max(0, ch.time_lock - this.ctx.now()),
+      timeLock,
+      lifetime: Math.max(0, timeLock - this.ctx.now()),
     };
   }
 

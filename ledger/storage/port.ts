@@ -48,6 +48,14 @@ export interface LedgerReads {
   lastTxSeq(): Promise<number>;
   countHistory(q: HistoryQuery): Promise<number>;
   historyPage(q: HistoryQuery, limit: number, offset: number): Promise<TxRow[]>;
+  /** Committed transactions still unsigned, oldest first (after a crash, or beyond the signer's queue). */
+  unsignedTransactions(limit: number): Promise<TxRow[]>;
+}
+
+/** Where the next transaction goes in the history. */
+export interface TxSlot {
+  seq: number;
+  notBefore: number;
 }
 
 /** What a write command may change, on top of what it may read. */
@@ -66,14 +74,14 @@ export interface LedgerWrites extends LedgerReads {
   closeChannel(close: ChannelClose): Promise<void>;
   /** Open channels whose timeLock is before `now`, earliest first. */
   expiredChannels(now: number): Promise<ChannelRow[]>;
-  /** The seq the next inserted transaction gets (tx_id = H(pk;hex(timestamp);seq)). */
-  nextTxSeq(): Promise<number>;
   /**
-   * Inserts a transaction whose signature is still being computed (on the crypto workers): the
-   * adapter stores it once `sign` resolves and before the write commits. If `sign` rejects, the
-   * whole write fails and nothing of it is kept.
+   * The seq the next inserted transaction gets (tx_id = H(pk;hex(timestamp);seq)), and the lowest
+   * timestamp it may carry: that of the transaction before it, so that history order by seq is also
+   * order by timestamp when several nodes (several clocks) write.
    */
-  insertTransaction(row: NewTxRow, parties: string[], sign: Promise<string>): Promise<void>;
+  nextTxSeq(): Promise<TxSlot>;
+  /** Inserts a transaction unsigned (sign NULL): the engine signs it after the commit. */
+  insertTransaction(row: NewTxRow, parties: string[]): Promise<void>;
   setMeta(key: string, value: string): Promise<void>;
 }
 
@@ -94,6 +102,12 @@ export interface CursorStore {
   count(now: number): Promise<number>;
 }
 
+/** The signature of a committed transaction (the canonical item signed with the tracker key). */
+export interface ItemSignature {
+  seq: number;
+  sign: string;
+}
+
 export interface StorageObserver {
   /** One durable commit of `commands` write commands took `seconds`. */
   committed(seconds: number, commands: number): void;
@@ -106,10 +120,18 @@ export interface LedgerStorage {
    * Runs a write atomically. It resolves (or rejects with the work's own error, after undoing
    * everything the work did) only once the outcome is durable: nothing is answered before then.
    * An adapter may run `work` again after a conflict with another writer, so `work` must not have
-   * effects outside the storage beyond starting signatures.
+   * effects outside the storage beyond starting signatures (the caller learns which run committed).
    */
   write<T>(work: (w: LedgerWrites) => Promise<T>): Promise<T>;
+  /**
+   * Stores item signatures where none is stored yet (`… WHERE sign IS NULL`: any node may sign any
+   * item, and a signature is a pure function of the item and the key, so the first one stays). Need
+   * not be durable on its own: an item whose signature is lost is simply signed again.
+   */
+  saveSignatures(signs: ItemSignature[]): Promise<void>;
   readonly cursors: CursorStore;
+  /** Whether the database answers now (absent: a local file, always there while open). */
+  healthy?(): Promise<boolean>;
   /** Finishes the writes already queued, then releases the database. */
   close(): Promise<void>;
 }

@@ -26,6 +26,7 @@ import {
 } from './models';
 import { backupOpened, backupSaved, MAX_BACKUP_FILE_BYTES, restorePlan } from './backup';
 import { contactInfo, contactName } from './contacts';
+import { label, labelImportResult, labelRef, labelType, LABELS_FILE_MAX_BYTES } from './labels';
 
 const id = z.string().min(1).max(128);
 const name = z.string().trim().min(1, 'a name is needed').max(100);
@@ -193,6 +194,19 @@ export const requests = {
     z.object({ identityId: id, buckets: z.number().int().min(2).max(200).default(30) }),
     z.array(chartPoint),
   ),
+
+  /** The owner's labels (shared/api/labels.ts): of one type, of some refs, or all of them. */
+  'labels.list': method(
+    z.object({ type: labelType.optional(), refs: z.array(labelRef).max(1000).optional() }).strict(),
+    z.array(label),
+  ),
+  /** Adds or replaces a label (trimmed); returns it as stored. */
+  'labels.set': method(label, label),
+  'labels.clear': method(z.object({ type: labelType, ref: labelRef }), z.object({ cleared: z.boolean() })),
+  /** Every label as BIP-329 JSON lines. */
+  'labels.export': method(none, textFile),
+  /** A JSON-lines file: all or nothing (see labelImportResult). */
+  'labels.import': method(z.object({ content: z.string().max(LABELS_FILE_MAX_BYTES) }), labelImportResult),
 } as const;
 
 export type RequestName = keyof typeof requests;
@@ -215,6 +229,7 @@ export const PASSIVE_REQUESTS: ReadonlySet<RequestName> = new Set<RequestName>([
   'history.item',
   'history.syncStatus',
   'history.chart',
+  'labels.list',
 ]);
 export type RequestArgs<N extends RequestName> = z.input<(typeof requests)[N]['args']>;
 export type ParsedArgs<N extends RequestName> = z.output<(typeof requests)[N]['args']>;
@@ -260,6 +275,8 @@ export const events = {
   'contacts.changed': z.array(contactInfo),
   'trackers.changed': z.array(trackerProfile),
   'settings.changed': settings,
+  /** Labels were set, cleared, imported or restored; `count`: how many there are now. */
+  'labels.changed': z.object({ count: z.number().int() }),
 } as const;
 
 export type EventName = keyof typeof events;

@@ -72,6 +72,8 @@ export const APP_ERROR_CODES = [
   'RESTORE_CHANGED',
   /** A native file dialog was asked for where there is none (the served app uses the browser's). */
   'NO_FILE_DIALOG',
+  /** The labels file was written by a newer version of the app (labels are never dropped). */
+  'LABELS_VERSION',
   /** From the transports themselves (preload, bridge client). */
   'TRANSPORT',
   'UNKNOWN_EVENT',

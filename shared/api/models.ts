@@ -152,6 +152,15 @@ export const historyItem = z.object({
   status: z.number().int(),
   /** valid: the tracker's item signature verifies; invalid: it does not; unverifiable: none usable. */
   signature: z.enum(['valid', 'invalid', 'unverifiable']),
+  /** The owner's labels of the item, its channel and its addresses (absent when there is none). */
+  labels: z
+    .object({
+      tx: z.string().optional(),
+      channel: z.string().optional(),
+      from: z.string().optional(),
+      to: z.string().optional(),
+    })
+    .optional(),
 });
 export type HistoryItem = z.infer<typeof historyItem>;
 
@@ -162,7 +171,10 @@ export const historyFilter = z.object({
   channelId: z.string().max(128).optional(),
   fromTime: z.number().optional(),
   toTime: z.number().optional(),
-  /** Substring of a tx id, parent id or channel id. */
+  /**
+   * The beginning of a tx id, parent id, channel id or address (exact case), or words of a label of
+   * the item, its channel or its addresses (any case).
+   */
   search: z.string().max(128).optional(),
 });
 export type HistoryFilter = z.infer<typeof historyFilter>;

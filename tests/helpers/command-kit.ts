@@ -1,9 +1,10 @@
 /**
  * Assertions shared by the tests/integration/ledger-*.test.ts command suites: a session pinned to the
  * tracker key of its handshake, success frames checked (signature, corrToken, exData, `pk`), error frames
- * checked (code, corrToken echoed), and "a refusal changes nothing" checked against the SQLite file.
+ * checked (code, corrToken echoed), and "a refusal changes nothing" checked against the database.
  */
-import Database from 'better-sqlite3';
+import { LedgerDb } from './ledger-db';
+import { isPostgres } from './ledger-backend';
 import { expect } from 'vitest';
 import { RawClient, type Frame, type TestPeer } from './raw-client';
 import { verifyMessage } from '../../shared/crypto/sign';
@@ -83,36 +84,68 @@ export function token(): string {
 
 const TABLES = ['meta', 'addresses', 'commons', 'common_aliases', 'channels', 'transactions', 'tx_parties'];
 
-/** Every row of every tracker table (read-only): equal fingerprints mean the command changed nothing. */
-export function dbFingerprint(dbPath: string): string {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+/**
+ * Every row of every tracker table (read-only): equal fingerprints mean the command changed nothing.
+ * Item signatures are left out: the tracker stores them after the commit, in the background.
+ * `db` is the SQLite file or the PostgreSQL URL of the tracker.
+ */
+export async function dbFingerprint(db: string): Promise<string> {
+  return withView(db, async (l) => {
+    const parts: string[] = [];
+    for (const t of TABLES) {
+      const rows = await l.query<Record<string, unknown>>(`SELECT * FROM ${t} ORDER BY 1, 2`);
+      parts.push(`${t}:${JSON.stringify(rows.map(({ sign: _sign, ...row }) => row))}`);
+    }
+    return parts.join('\n');
+  });
+}
+
+/** Runs one read-only query (`?` placeholders) on the tracker's database. */
+export function dbQuery<T>(db: string, sql: string, ...params: unknown[]): Promise<T[]> {
+  return withView(db, (l) => l.query<T>(sql, ...params));
+}
+
+/**
+ * PostgreSQL views stay open for the file: a connection is a server process, and every refusal
+ * checks the database twice (opening one per check made the command suites several times slower).
+ * A view whose query fails is closed and forgotten (the server may have been stopped meanwhile).
+ * A SQLite view is opened per use: cheap, and it never holds a file a test replaces.
+ */
+const pgViews = new Map<string, Promise<LedgerDb>>();
+
+async function withView<T>(db: string, work: (l: LedgerDb) => Promise<T>): Promise<T> {
+  if (!isPostgres(db)) {
+    const l = await LedgerDb.open(db);
+    try {
+      return await work(l);
+    } finally {
+      await l.close();
+    }
+  }
+  let view = pgViews.get(db);
+  if (!view) {
+    view = LedgerDb.open(db);
+    pgViews.set(db, view);
+    view.catch(() => pgViews.delete(db));
+  }
+  const l = await view;
   try {
-    return TABLES.map(
-      (t) => `${t}:${JSON.stringify(db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all())}`,
-    ).join('\n');
-  } finally {
-    db.close();
+    return await work(l);
+  } catch (e) {
+    pgViews.delete(db);
+    await l.close().catch(() => undefined);
+    throw e;
   }
 }
 
-/** Runs one read-only query on the tracker's database file. */
-export function dbQuery<T>(dbPath: string, sql: string, ...params: unknown[]): T[] {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all(...params) as T[];
-  } finally {
-    db.close();
-  }
-}
-
-export function txCount(dbPath: string): number {
-  return dbQuery<{ n: number }>(dbPath, 'SELECT COUNT(*) AS n FROM transactions')[0]!.n;
+export async function txCount(db: string): Promise<number> {
+  return (await dbQuery<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM transactions'))[0]!.n;
 }
 
 /** The tracker wallet's balance (the row of kind 'tracker'), as stored. */
-export function trackerBalance(dbPath: string): bigint {
+export async function trackerBalance(db: string): Promise<bigint> {
   return BigInt(
-    dbQuery<{ amount: string }>(dbPath, `SELECT amount FROM addresses WHERE kind = 'tracker'`)[0]!.amount,
+    (await dbQuery<{ amount: string }>(db, `SELECT amount FROM addresses WHERE kind = 'tracker'`))[0]!.amount,
   );
 }
 
@@ -144,12 +177,13 @@ export class Session {
 
   private constructor(
     readonly client: RawClient,
-    readonly dbPath: string,
+    /** The tracker's database (SQLite file or PostgreSQL URL). */
+    readonly db: string,
     readonly peer: TestPeer,
   ) {}
 
-  static async open(url: string, dbPath: string, peer: TestPeer): Promise<Session> {
-    const s = new Session(await RawClient.connect(url), dbPath, peer);
+  static async open(url: string, db: string, peer: TestPeer): Promise<Session> {
+    const s = new Session(await RawClient.connect(url), db, peer);
     const f = await s.client.request(1, peer.pemPayload(), token());
     expect(f.error).toBeUndefined();
     const data = f.data as { message: string; sign: string };
@@ -223,10 +257,10 @@ export class Session {
    */
   async refused(cmd: number, payload: unknown, code: string, reads?: () => Promise<unknown>): Promise<Frame> {
     const read = reads ?? (() => this.ok(1, this.peer.pemPayload()));
-    const dbBefore = dbFingerprint(this.dbPath);
+    const dbBefore = await dbFingerprint(this.db);
     const before = await read();
     const f = await this.fail(cmd, payload, code);
-    expect(dbFingerprint(this.dbPath)).toBe(dbBefore);
+    expect(await dbFingerprint(this.db)).toBe(dbBefore);
     expect(await read()).toEqual(before);
     return f;
   }

@@ -1,16 +1,20 @@
 /**
- * Read-only views of a tracker's SQLite file for integration tests: row snapshots, a change
- * fingerprint, and a full audit that replays the transactions table and compares the result with
- * the balance tables (SPEC §4, §6). Opens the file with `readonly: true`: never writes.
+ * Read-only views of a tracker's database for integration tests, on either backend (a SQLite file
+ * or a PostgreSQL URL, tests/helpers/ledger-backend.ts): row snapshots, a change fingerprint, and a
+ * full audit that replays the transactions table and compares the result with the balance tables
+ * (SPEC §4, §6). Never writes (SQLite opened `readonly`).
  */
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { createHash } from 'node:crypto';
 import { hashBody } from '../../shared/crypto/address';
 import { verifyMessage } from '../../shared/crypto/sign';
 import { canonicalJson } from '../../shared/protocol/schemas';
 import { toJsonInteger } from '../../shared/protocol/amounts';
+import { trackerTypes } from '../../ledger/storage/postgres/types';
 import type { AddressRow, ChannelRow, CommonRow } from '../../ledger/engine/rows';
 import type { TxRow } from '../../ledger/engine/transactions';
+import { isPostgres } from './ledger-backend';
 
 /** The tracker's row shapes (the tables are the tracker's own: the types come from there). */
 export type AddressRowView = AddressRow;
@@ -26,63 +30,128 @@ export interface Fingerprint {
   hash: string;
 }
 
+/** One SQL text for both backends: `?` placeholders become `$1, $2…` on PostgreSQL. */
+interface Connection {
+  all<T>(sql: string, params?: unknown[], raw?: boolean): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+function sqliteConnection(path: string): Connection & { sqlite: Database.Database } {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const stmts = new Map<string, Database.Statement>();
+  return {
+    sqlite: db,
+    async all<T>(sql: string, params: unknown[] = [], raw = false) {
+      const key = `${raw}:${sql}`;
+      let s = stmts.get(key);
+      if (!s) {
+        s = db.prepare(sql);
+        if (raw) s.raw(true);
+        stmts.set(key, s);
+      }
+      return s.all(...params) as T[];
+    },
+    async close() {
+      db.close();
+    },
+  };
+}
+
+async function pgConnection(url: string): Promise<Connection> {
+  const client = new pg.Client({ connectionString: url, types: trackerTypes });
+  // A connection the server drops while idle (a test stopping the cluster) must not end the test
+  // process: its next query rejects instead.
+  client.on('error', () => undefined);
+  await client.connect();
+  return {
+    async all<T>(sql: string, params: unknown[] = [], raw = false) {
+      let n = 0;
+      const text = sql.replace(/\?/g, () => `$${++n}`);
+      const r = await client.query({ text, values: params, ...(raw ? { rowMode: 'array' as const } : {}) });
+      return r.rows as T[];
+    },
+    close: () => client.end(),
+  };
+}
+
 export class LedgerDb {
-  readonly db: Database.Database;
-  private readonly stmts = new Map<string, Database.Statement>();
+  private constructor(
+    private readonly c: Connection,
+    /** The SQLite handle (SQLite-only tests), undefined on PostgreSQL. */
+    readonly sqlite: Database.Database | undefined,
+  ) {}
 
-  constructor(path: string) {
-    this.db = new Database(path, { readonly: true, fileMustExist: true });
-  }
-
-  private q(sql: string, raw = false): Database.Statement {
-    const key = `${raw ? 'raw' : 'obj'}:${sql}`;
-    let s = this.stmts.get(key);
-    if (!s) {
-      s = this.db.prepare(sql);
-      if (raw) s.raw(true);
-      this.stmts.set(key, s);
-    }
-    return s;
+  /** A view of the tracker database `db` (a SQLite path or a PostgreSQL URL). */
+  static async open(db: string): Promise<LedgerDb> {
+    if (isPostgres(db)) return new LedgerDb(await pgConnection(db), undefined);
+    const c = sqliteConnection(db);
+    return new LedgerDb(c, c.sqlite);
   }
 
-  addresses(): AddressRowView[] {
-    return this.q(`SELECT * FROM addresses ORDER BY address`).all() as AddressRowView[];
+  /** Any read-only query (`?` placeholders). */
+  query<T>(sql: string, ...params: unknown[]): Promise<T[]> {
+    return this.c.all<T>(sql, params);
   }
-  address(address: string): AddressRowView | undefined {
-    return this.q(`SELECT * FROM addresses WHERE address = ?`).get(address) as AddressRowView | undefined;
+
+  private async one<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
+    return (await this.c.all<T>(sql, params))[0];
   }
-  tracker(): AddressRowView {
-    const rows = this.q(`SELECT * FROM addresses WHERE kind = 'tracker'`).all() as AddressRowView[];
+
+  addresses(): Promise<AddressRowView[]> {
+    return this.c.all(`SELECT * FROM addresses ORDER BY address`);
+  }
+  address(address: string): Promise<AddressRowView | undefined> {
+    return this.one(`SELECT * FROM addresses WHERE address = ?`, [address]);
+  }
+  async tracker(): Promise<AddressRowView> {
+    const rows = await this.c.all<AddressRowView>(`SELECT * FROM addresses WHERE kind = 'tracker'`);
     if (rows.length !== 1) throw new Error(`expected one tracker row, found ${rows.length}`);
     return rows[0]!;
   }
-  channels(): ChannelRowView[] {
-    return this.q(`SELECT * FROM channels ORDER BY channel_id`).all() as ChannelRowView[];
+  channels(): Promise<ChannelRowView[]> {
+    return this.c.all(`SELECT * FROM channels ORDER BY channel_id`);
   }
-  channel(id: string): ChannelRowView | undefined {
-    return this.q(`SELECT * FROM channels WHERE channel_id = ?`).get(id) as ChannelRowView | undefined;
+  channel(id: string): Promise<ChannelRowView | undefined> {
+    return this.one(`SELECT * FROM channels WHERE channel_id = ?`, [id]);
   }
-  commons(): CommonRowView[] {
-    return this.q(`SELECT * FROM commons ORDER BY address`).all() as CommonRowView[];
+  commons(): Promise<CommonRowView[]> {
+    return this.c.all(`SELECT * FROM commons ORDER BY address`);
   }
-  common(address: string): CommonRowView | undefined {
-    return this.q(`SELECT * FROM commons WHERE address = ?`).get(address) as CommonRowView | undefined;
+  common(address: string): Promise<CommonRowView | undefined> {
+    return this.one(`SELECT * FROM commons WHERE address = ?`, [address]);
   }
-  transactions(): TxRowView[] {
-    return this.q(`SELECT * FROM transactions ORDER BY seq`).all() as TxRowView[];
+  aliases(): Promise<{ alias: string; address: string }[]> {
+    return this.c.all(`SELECT alias, address FROM common_aliases`);
   }
-  txById(txId: string): TxRowView | undefined {
-    return this.q(`SELECT * FROM transactions WHERE tx_id = ?`).get(txId) as TxRowView | undefined;
+  transactions(): Promise<TxRowView[]> {
+    return this.c.all(`SELECT * FROM transactions ORDER BY seq`);
   }
-  txCount(): number {
-    return (this.q(`SELECT COUNT(*) AS n FROM transactions`).get() as { n: number }).n;
+  txById(txId: string): Promise<TxRowView | undefined> {
+    return this.one(`SELECT * FROM transactions WHERE tx_id = ?`, [txId]);
   }
-  meta(key: string): string | undefined {
-    return (this.q(`SELECT value FROM meta WHERE key = ?`).get(key) as { value: string } | undefined)?.value;
+  async txCount(): Promise<number> {
+    return (await this.one<{ n: number }>(`SELECT COUNT(*) AS n FROM transactions`))!.n;
+  }
+  /** Committed transactions whose item signature is not stored yet (signed after the commit). */
+  async unsignedCount(): Promise<number> {
+    return (await this.one<{ n: number }>(`SELECT COUNT(*) AS n FROM transactions WHERE sign IS NULL`))!.n;
+  }
+
+  /** Waits until the tracker has stored every item signature (its background signer is done). */
+  async signaturesSettled(timeoutMs = 20_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while ((await this.unsignedCount()) > 0) {
+      if (Date.now() > end) throw new Error(`${await this.unsignedCount()} history items still unsigned`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async meta(key: string): Promise<string | undefined> {
+    return (await this.one<{ value: string }>(`SELECT value FROM meta WHERE key = ?`, [key]))?.value;
   }
 
   /** Everything a command could change, reduced to counts and one hash. */
-  fingerprint(): Fingerprint {
+  async fingerprint(): Promise<Fingerprint> {
     const h = createHash('sha256');
     for (const sql of [
       `SELECT * FROM addresses ORDER BY address`,
@@ -91,27 +160,26 @@ export class LedgerDb {
       `SELECT * FROM common_aliases ORDER BY alias`,
       `SELECT * FROM meta ORDER BY key`,
     ]) {
-      h.update(JSON.stringify(this.q(sql, true).all()));
+      h.update(JSON.stringify(await this.c.all(sql, [], true)));
       h.update('|');
     }
-    const t = this.q(`SELECT COUNT(*) AS n, COALESCE(MAX(seq), 0) AS m FROM transactions`).get() as {
-      n: number;
-      m: number;
-    };
-    const p = this.q(`SELECT COUNT(*) AS n FROM tx_parties`).get() as { n: number };
+    const t = (await this.one<{ n: number; m: number }>(
+      `SELECT COUNT(*) AS n, COALESCE(MAX(seq), 0) AS m FROM transactions`,
+    ))!;
+    const p = (await this.one<{ n: number }>(`SELECT COUNT(*) AS n FROM tx_parties`))!;
     return { txCount: t.n, maxSeq: t.m, partyCount: p.n, hash: h.digest('hex') };
   }
 
   /** Σ tracker + spend + income `amount` + commons `profit` (SPEC §6 conservation). */
-  totalBalance(): bigint {
+  async totalBalance(): Promise<bigint> {
     let sum = 0n;
-    for (const a of this.addresses()) sum += BigInt(a.amount);
-    for (const c of this.commons()) sum += BigInt(c.profit);
+    for (const a of await this.addresses()) sum += BigInt(a.amount);
+    for (const c of await this.commons()) sum += BigInt(c.profit);
     return sum;
   }
 
-  close(): void {
-    this.db.close();
+  close(): Promise<void> {
+    return this.c.close();
   }
 }
 
@@ -129,22 +197,22 @@ const TX = {
 /**
  * Replays the transactions table and checks every stored figure against it. Returns the list of
  * violations (empty when the database is consistent). `initial` is TLPRT_LEDGER_AMOUNT_INITIAL.
+ * With `verifySignatures`, it first waits for the tracker to store every item signature (they are
+ * made after the commit), then checks each.
  */
-export function auditLedger(
+export async function auditLedger(
   l: LedgerDb,
   initial: bigint,
   opts: { verifySignatures?: boolean } = {},
-): string[] {
+): Promise<string[]> {
+  if (opts.verifySignatures) await l.signaturesSettled();
   const bad: string[] = [];
-  const addresses = l.addresses();
-  const channels = l.channels();
-  const commons = l.commons();
-  const txs = l.transactions();
-  const aliases = l.db.prepare(`SELECT alias, address FROM common_aliases`).all() as {
-    alias: string;
-    address: string;
-  }[];
-  const trackerPem = l.meta('tracker_pk');
+  const addresses = await l.addresses();
+  const channels = await l.channels();
+  const commons = await l.commons();
+  const txs = await l.transactions();
+  const aliases = await l.aliases();
+  const trackerPem = await l.meta('tracker_pk');
   if (!trackerPem) return ['meta.tracker_pk missing'];
   const trackerRows = addresses.filter((a) => a.kind === 'tracker');
   if (trackerRows.length !== 1) return [`expected one tracker row, found ${trackerRows.length}`];
@@ -416,7 +484,8 @@ export function auditLedger(
     if (t.status !== 1) bad.push(`tx ${t.tx_id}: status ${t.status}`);
     if (opts.verifySignatures) {
       const item = unsignedItemOf(t, trackerPem);
-      if (!verifyMessage(canonicalJson(item), t.sign, trackerPem))
+      if (t.sign === null) bad.push(`tx ${t.tx_id}: not signed`);
+      else if (!verifyMessage(canonicalJson(item), t.sign, trackerPem))
         bad.push(`tx ${t.tx_id}: signature does not verify`);
     }
   }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { databaseFor, isPostgres, type BackendChoice } from './ledger-backend';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -12,7 +13,8 @@ export interface LedgerProcess {
   url: string;
   port: number;
   dir: string;
-  dbPath: string;
+  /** The SQLite file, or the PostgreSQL URL (tests/helpers/ledger-backend.ts). */
+  db: string;
   child: ChildProcess;
   /** Every JSON log line seen so far. */
   logs: Record<string, unknown>[];
@@ -25,6 +27,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   args?: string[];
   expiryIntervalMs?: number;
+  /** Default: the suite's backend (LEDGER_BACKEND). */
+  backend?: BackendChoice;
 }
 
 export function tempDir(prefix = 'wt-ledger-'): string {
@@ -33,15 +37,14 @@ export function tempDir(prefix = 'wt-ledger-'): string {
 
 export async function startLedger(opts: StartOptions = {}): Promise<LedgerProcess> {
   const dir = opts.dir ?? tempDir();
-  const dbPath = join(dir, 'ledger.sqlite');
+  const database = await databaseFor(dir, opts.backend);
   const args = [
     '--import',
     'tsx',
     join(root, 'ledger/cli.ts'),
     '--port',
     String(opts.port ?? 0),
-    '--db',
-    dbPath,
+    ...database.args,
     ...(opts.expiryIntervalMs ? ['--expiry-interval-ms', String(opts.expiryIntervalMs)] : []),
     // Command suites fire refusals back to back, far above the default 200 per second of one
     // connection; the rate-limit tests pass their own (the last flag wins).
@@ -77,7 +80,7 @@ export async function startLedger(opts: StartOptions = {}): Promise<LedgerProces
     url,
     port,
     dir,
-    dbPath,
+    db: database.db,
     child,
     logs,
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
@@ -86,4 +89,15 @@ export async function startLedger(opts: StartOptions = {}): Promise<LedgerProces
       return exited;
     },
   };
+}
+
+/**
+ * `n` tracker nodes on one database and one key file (PostgreSQL; with SQLite only one node), all
+ * started at once as an operator's several machines would be.
+ */
+export async function startNodes(n: number, opts: StartOptions = {}): Promise<LedgerProcess[]> {
+  const dir = opts.dir ?? tempDir();
+  const { db } = await databaseFor(dir, opts.backend);
+  if (n > 1 && !isPostgres(db)) throw new Error('several nodes need a PostgreSQL database');
+  return Promise.all(Array.from({ length: n }, () => startLedger({ ...opts, dir })));
 }

@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { startLedger, type LedgerProcess } from '../helpers/ledger-process';
 import { RawClient, TestPeer, resultOf, twoSigned, type Frame } from '../helpers/raw-client';
 import { HistoryCache } from '../../electron/services/history/cache';
-import { HistorySync, type HistorySource, type SyncReport } from '../../electron/services/history/sync';
+import {
+  HistorySync,
+  itemSignatureVerdict,
+  itemVerifier,
+  type HistorySource,
+  type SyncReport,
+} from '../../electron/services/history/sync';
 import { verifyMessage } from '../../shared/crypto/sign';
 import { parseWireError } from '../../shared/protocol/errors';
 import type { HistoryItem } from '../../shared/api/models';
@@ -235,6 +241,28 @@ describe('history sync against the real tracker', () => {
     const r3 = await small.sync(scope, 'id1', src2);
     expect(r3).toMatchObject({ complete: true, added: 0, pages: 1 });
     expect(r3.lastSyncedAt!).toBeGreaterThanOrEqual(r2.lastSyncedAt!);
+    cache.close();
+  });
+
+  it('a cached item is the exact item the tracker sent, and its signature verifies again', async () => {
+    const cache = new HistoryCache(join(dir, 'exact.sqlite'));
+    const r = await new HistorySync(cache).sync(scope, 'id1', new RawSource(client, peer, trackerPem));
+    expect(r).toMatchObject({ complete: true, error: null });
+    // The newest 1000 items as the tracker sends them (its JSON text, key order, numbers).
+    const page = JSON.parse(
+      (
+        (await client.request(1024, peer.json({ limits: { pageSize: 1000, page: 1 } }))).data as {
+          message: string;
+        }
+      ).message,
+    ) as { items: Record<string, unknown>[] };
+    expect(page.items.length).toBe(1000);
+    const verifier = itemVerifier(trackerPem);
+    for (const sent of page.items) {
+      const kept = cache.transactions.rawItem(scope, sent.tx_id as string);
+      expect(JSON.stringify(kept)).toBe(JSON.stringify(sent));
+      expect(itemSignatureVerdict(kept!, verifier)).toBe('valid');
+    }
     cache.close();
   });
 

@@ -76,7 +76,7 @@ describe('key file and TX_INIT', () => {
     expect(statSync(keyPath).mode & 0o777).toBe(0o600);
     const privatePem = readFileSync(keyPath, 'utf8');
     expect(privatePem).toContain('PRIVATE KEY');
-    const s1 = await Session.open(ledger.url, ledger.dbPath, alice);
+    const s1 = await Session.open(ledger.url, ledger.db, alice);
     const derived = createPublicKey(createPrivateKey(privatePem))
       .export({ type: 'spki', format: 'pem' })
       .toString();
@@ -86,12 +86,14 @@ describe('key file and TX_INIT', () => {
     // The key never reaches the log.
     const body = privatePem.split('\n')[5]!;
     expect(JSON.stringify(ledger.logs)).not.toContain(body);
-    const init = () =>
-      dbQuery<{ amount: string; n: number }>(
-        ledger!.dbPath,
-        'SELECT amount, COUNT(*) AS n FROM transactions WHERE tx_type = 1',
+    const init = async () =>
+      (
+        await dbQuery<{ amount: string; n: number }>(
+          ledger!.db,
+          'SELECT amount, COUNT(*) AS n FROM transactions WHERE tx_type = 1',
+        )
       )[0]!;
-    expect(init()).toEqual({ amount: '77000', n: 1 });
+    expect(await init()).toEqual({ amount: '77000', n: 1 });
     expect(await ledger.stop()).toBe(0);
 
     // Restart: other initial amount, key file made readable by others (tightened back to 0600).
@@ -99,11 +101,11 @@ describe('key file and TX_INIT', () => {
     ledger = await startLedger({ dir, expiryIntervalMs: LONG, env: { TLPRT_LEDGER_AMOUNT_INITIAL: '5' } });
     expect(statSync(keyPath).mode & 0o777).toBe(0o600);
     expect(readFileSync(keyPath, 'utf8')).toBe(privatePem);
-    const s2 = await Session.open(ledger.url, ledger.dbPath, bob);
+    const s2 = await Session.open(ledger.url, ledger.db, bob);
     expect(s2.trackerPem).toBe(s1.trackerPem);
     s2.close();
-    expect(init()).toEqual({ amount: '77000', n: 1 });
-    expect(trackerBalance(ledger.dbPath)).toBe(77000n - 11000n);
+    expect(await init()).toEqual({ amount: '77000', n: 1 });
+    expect(await trackerBalance(ledger.db)).toBe(77000n - 11000n);
     expect(await ledger.stop('SIGINT')).toBe(0);
     ledger = undefined;
 
@@ -133,7 +135,7 @@ describe('configuration', () => {
         TLPRT_LEDGER_PRIVATE_KEY_FILE_NAME: 'my-key.pem',
       },
     });
-    s = await Session.open(ledger.url, ledger.dbPath, alice);
+    s = await Session.open(ledger.url, ledger.db, alice);
   });
   afterAll(async () => {
     s?.close();
@@ -200,11 +202,11 @@ describe('CLI flags win over the environment', () => {
     });
     expect(ledger.port).not.toBe(occupied.port);
     expect(ledger.url).toBe(`ws://127.0.0.1:${ledger.port}`);
-    expect(existsSync(ledger.dbPath)).toBe(true);
+    expect(existsSync(ledger.db)).toBe(true);
     expect(existsSync(join(dir, 'env.sqlite'))).toBe(false);
     expect(existsSync(join(dir, 'flag-key.pem'))).toBe(true);
     expect(existsSync(join(dir, 'env-key.pem'))).toBe(false);
-    const s = await Session.open(ledger.url, ledger.dbPath, alice);
+    const s = await Session.open(ledger.url, ledger.db, alice);
     s.close();
     // --quiet: the listening line only.
     expect(occupied.logs.map((l) => l.event)).toEqual(['listening']);
@@ -312,6 +314,33 @@ describe('bad command lines', () => {
     expect(existsSync(db)).toBe(false);
     // Five tsx start-ups at once: each may take long on a machine several test runs share.
   }, 120_000);
+
+  it('a --db that looks like a URL but is no valid PostgreSQL URL is refused; a URL needs --key', async () => {
+    // Each kind of bad value is in tests/unit/ledger-config.test.ts; here: what a user sees, and
+    // that nothing is created. Three processes at once, each given time on a busy machine.
+    const slow = 50_000;
+    const [oneSlash, withPassword, noKey] = await Promise.all([
+      runCli(['--db', 'postgres:/one-slash/db', '--key', 'k.pem'], {}, slow),
+      runCli(['--db', 'postgres://u:s3cret@localhost/db#x', '--key', 'k.pem'], {}, slow),
+      runCli(
+        ['--db', 'postgresql://u:s3cret@localhost/db'],
+        { TLPRT_LEDGER_PRIVATE_KEY_FILE_NAME: '' },
+        slow,
+      ),
+    ]);
+    for (const r of [oneSlash, withPassword]) {
+      expect(r).toMatchObject({ code: 2, stdout: '' });
+      expect(r.stderr).toMatch(/is not a valid database URL: .+ \(expected postgres:\/\/user/);
+    }
+    expect(oneSlash.stderr).toContain('the scheme must be followed by //');
+    expect(withPassword.stderr).toContain('fragment');
+    expect(withPassword.stderr).not.toContain('s3cret');
+    expect(noKey).toMatchObject({ code: 2, stdout: '' });
+    expect(noKey.stderr).toMatch(/--key <file> .* must name the tracker key file/);
+    expect(noKey.stderr).not.toContain('s3cret');
+    // Before, such a value quietly became a SQLite file in a folder named `postgres:`.
+    for (const dir of ['postgres:', 'postgresql:']) expect(existsSync(join(root, dir))).toBe(false);
+  });
 
   it('--help prints the usage on stdout and exits 0 without starting', async () => {
     const db = join(tempDir(), 'x.sqlite');

@@ -78,7 +78,7 @@ describe('tracker with the default configuration', () => {
 
   beforeAll(async () => {
     ledger = await startLedger({ expiryIntervalMs: LONG_INTERVAL });
-    s = await Session.open(ledger.url, ledger.dbPath, alice);
+    s = await Session.open(ledger.url, ledger.db, alice);
     trackerAddress = commonAddressOf(s.trackerPem);
   });
   afterAll(async () => {
@@ -144,7 +144,7 @@ describe('tracker with the default configuration', () => {
       await step(
         'cmd 2 open income channel: opens an income address: every field, derivation, TX_OPEN_INCOME',
         async () => {
-          const count = txCount(ledger.dbPath);
+          const count = await txCount(ledger.db);
           const t0 = Date.now();
           IB = await s.ok<AddressState>(2, bob.pemPayload());
           const t1 = Date.now();
@@ -162,7 +162,7 @@ describe('tracker with the default configuration', () => {
           const { lifetime: _l, ...state } = IB;
           expect(await s.incomeState(carol, IB.address)).toEqual(state);
 
-          expect(txCount(ledger.dbPath)).toBe(count + 1);
+          expect(await txCount(ledger.db)).toBe(count + 1);
           const [item] = (await s.history(bob, 1)).items;
           expect(item).toMatchObject({
             tx_type: 2,
@@ -205,8 +205,8 @@ describe('tracker with the default configuration', () => {
       await step(
         'cmd 4 open spend channel: opens a spend address funded from the tracker: every field, derivation, TX_OPEN_SPEND',
         async () => {
-          const balance = trackerBalance(ledger.dbPath);
-          const count = txCount(ledger.dbPath);
+          const balance = await trackerBalance(ledger.db);
+          const count = await txCount(ledger.db);
           const t0 = Date.now();
           SA = await s.ok<AddressState>(4, alice.pemPayload());
           const t1 = Date.now();
@@ -222,8 +222,8 @@ describe('tracker with the default configuration', () => {
           const { lifetime: _l, ...state } = SA;
           expect(await s.spendState(bob, SA.address)).toEqual(state);
 
-          expect(trackerBalance(ledger.dbPath)).toBe(balance - 11000n);
-          expect(txCount(ledger.dbPath)).toBe(count + 1);
+          expect(await trackerBalance(ledger.db)).toBe(balance - 11000n);
+          expect(await txCount(ledger.db)).toBe(count + 1);
           const [item] = (await s.history(alice, 1)).items;
           expect(item).toMatchObject({
             tx_type: 4,
@@ -264,7 +264,7 @@ describe('tracker with the default configuration', () => {
         'cmd 8 open transfer channel: opens a channel: result, both limits, history of payer and payee, payee plan',
         async () => {
           c1 = contract({ channelId: 'c1', fromAddress: SA.address, toAddress: IB.address });
-          const count = txCount(ledger.dbPath);
+          const count = await txCount(ledger.db);
           expect(await s.channelState(carol, 'c1')).toBe(1);
           const t0 = Date.now();
           const r = await s.ok<{ pk: string; timeLock: number; lifetime: number }>(
@@ -278,7 +278,7 @@ describe('tracker with the default configuration', () => {
           expect(r.timeLock).toBeLessThanOrEqual(t1 + 5 * MINUTE);
           expect(r.lifetime).toBeLessThanOrEqual(5 * MINUTE);
           expect(r.lifetime).toBeGreaterThanOrEqual(r.timeLock - t1);
-          expect(txCount(ledger.dbPath)).toBe(count + 1);
+          expect(await txCount(ledger.db)).toBe(count + 1);
 
           const spend = await s.spendState(carol, SA.address);
           expect(spend.current).toEqual({ amount: '11000', quantumVolume: 0, volume: 0 });
@@ -316,8 +316,8 @@ describe('tracker with the default configuration', () => {
       await step(
         'cmd 8 open transfer channel: a repeated identical open answers success without a new transaction (any spelling)',
         async () => {
-          const count = txCount(ledger.dbPath);
-          const db = dbFingerprint(ledger.dbPath);
+          const count = await txCount(ledger.db);
+          const db = await dbFingerprint(ledger.db);
           const before = await reads();
           const first = await s.ok<{ timeLock: number }>(8, twoSigned(alice, bob, c1));
           // Same contract, other key order and PEMs without trailing newline: still the same contract.
@@ -333,8 +333,8 @@ describe('tracker with the default configuration', () => {
           });
           const second = await s.ok<{ timeLock: number }>(8, double(respelled, alice, bob));
           expect(second.timeLock).toBe(first.timeLock);
-          expect(txCount(ledger.dbPath)).toBe(count);
-          expect(dbFingerprint(ledger.dbPath)).toBe(db);
+          expect(await txCount(ledger.db)).toBe(count);
+          expect(await dbFingerprint(ledger.db)).toBe(db);
           expect(await reads()).toEqual(before);
         },
       );
@@ -693,12 +693,12 @@ describe('tracker with the default configuration', () => {
       await step(
         'cmd 16 close transfer channel: closes: both addresses settled, reservation released, TX_CLOSE_TRANSFER, payee fact',
         async () => {
-          const count = txCount(ledger.dbPath);
+          const count = await txCount(ledger.db);
           const openTx = (await s.history(alice, 1000, { fields: { channel_id: { value: 'c1' } } })).items;
           expect(openTx.map((i) => i.tx_type)).toEqual([8]);
           const r = await s.ok(16, close());
           expect(Object.keys(r)).toEqual(['pk']);
-          expect(txCount(ledger.dbPath)).toBe(count + 1);
+          expect(await txCount(ledger.db)).toBe(count + 1);
           const spend = await s.spendState(carol, SA.address);
           expect(spend.current).toEqual({ amount: '9000', quantumVolume: 2 * Q20, volume: 1572864 });
           expect(spend.limit).toEqual({ amount: '9000', quantumVolume: 2 * Q20 });
@@ -730,8 +730,8 @@ describe('tracker with the default configuration', () => {
       await step(
         'cmd 16 close transfer channel: a repeated identical close answers success without a new transaction; other figures conflict',
         async () => {
-          const count = txCount(ledger.dbPath);
-          const db = dbFingerprint(ledger.dbPath);
+          const count = await txCount(ledger.db);
+          const db = await dbFingerprint(ledger.db);
           const before = await reads();
           expect(await s.ok(16, close())).toEqual({ pk: s.trackerPem });
           const respelled = JSON.stringify({ ...JSON.parse(close().message), toPK: bob.publicPem.trimEnd() });
@@ -745,8 +745,8 @@ describe('tracker with the default configuration', () => {
               contract({ channelId: 'c1', fromAddress: SA.address, toAddress: IB.address }),
             ),
           );
-          expect(txCount(ledger.dbPath)).toBe(count);
-          expect(dbFingerprint(ledger.dbPath)).toBe(db);
+          expect(await txCount(ledger.db)).toBe(count);
+          expect(await dbFingerprint(ledger.db)).toBe(db);
           expect(await reads()).toEqual(before);
           await s.refused(
             16,
@@ -864,7 +864,7 @@ describe('tracker with the default configuration', () => {
       await step(
         'cmd 32 close income / cmd 64 close spend: cmd 64 closes a spend address: state before close, atoms back to the tracker, TX_CLOSE_SPEND',
         async () => {
-          const balance = trackerBalance(ledger.dbPath);
+          const balance = await trackerBalance(ledger.db);
           const [openSpend] = (
             await s.history(alice, 1000, { fields: { to: { value: SA.address }, tx_type: { value: 4 } } })
           ).items;
@@ -873,7 +873,7 @@ describe('tracker with the default configuration', () => {
             pk: s.trackerPem,
             state: { amount: '9000', quantumVolume: 2 * Q20, volume: 1572864 },
           });
-          expect(trackerBalance(ledger.dbPath)).toBe(balance + 9000n);
+          expect(await trackerBalance(ledger.db)).toBe(balance + 9000n);
           const [item] = (await s.history(alice, 1)).items;
           expect(item).toMatchObject({
             tx_type: 32,
@@ -891,7 +891,7 @@ describe('tracker with the default configuration', () => {
       await step(
         'cmd 32 close income / cmd 64 close spend: cmd 32 closes an income address: TX_CLOSE_INCOME, then TX_FINANCIAL to the owner’s common address',
         async () => {
-          const balance = trackerBalance(ledger.dbPath);
+          const balance = await trackerBalance(ledger.db);
           const profit = BigInt((await s.common(carol, bob.commonAddress)).state.profit);
           const [openIncome] = (
             await s.history(bob, 1000, { fields: { to: { value: IB.address }, tx_type: { value: 2 } } })
@@ -917,7 +917,7 @@ describe('tracker with the default configuration', () => {
             amount: 2000,
             parent_tx_id: closeIncome.tx_id,
           });
-          expect(trackerBalance(ledger.dbPath)).toBe(balance);
+          expect(await trackerBalance(ledger.db)).toBe(balance);
           expect((await s.common(carol, bob.commonAddress)).state.profit).toBe(String(profit + 2000n));
           await s.refused(128, carol.json({ address: IB.address }), 'ADDRESS_CLOSED', reads);
           await s.refused(32, bob.json({ address: IB.address }), 'ADDRESS_CLOSED', reads);
@@ -1118,7 +1118,7 @@ describe('tracker with 2 addresses per peer and 25000 atoms', () => {
       expiryIntervalMs: LONG_INTERVAL,
       env: { TLPRT_LEDGER_MAX_OPEN_ADDRESSES_PER_PEER: '2', TLPRT_LEDGER_AMOUNT_INITIAL: '25000' },
     });
-    s = await Session.open(ledger.url, ledger.dbPath, carol);
+    s = await Session.open(ledger.url, ledger.db, carol);
   });
   afterEach(async () => {
     s?.close();
@@ -1128,17 +1128,17 @@ describe('tracker with 2 addresses per peer and 25000 atoms', () => {
   it('TOO_MANY_ADDRESSES past the limit, per kind; closed addresses do not count', async () => {
     const a1 = await s.ok<AddressState>(4, alice.pemPayload());
     await s.ok<AddressState>(4, alice.pemPayload());
-    expect(trackerBalance(ledger.dbPath)).toBe(3000n);
+    expect(await trackerBalance(ledger.db)).toBe(3000n);
     const reads = () => s.history(alice).then((h) => h._meta.totalCount);
     // The count is checked before the funds: the tracker still holds 3000.
     await s.refused(4, alice.pemPayload(), 'TOO_MANY_ADDRESSES', reads);
-    expect(trackerBalance(ledger.dbPath)).toBe(3000n);
+    expect(await trackerBalance(ledger.db)).toBe(3000n);
     await s.ok(2, alice.pemPayload());
     await s.ok(2, alice.pemPayload());
     await s.refused(2, alice.pemPayload(), 'TOO_MANY_ADDRESSES', reads);
     // Closing one spend frees a place (and returns its atoms).
     await s.ok(64, alice.json({ address: a1.address }));
-    expect(trackerBalance(ledger.dbPath)).toBe(14000n);
+    expect(await trackerBalance(ledger.db)).toBe(14000n);
     const a3 = await s.ok<AddressState>(4, alice.pemPayload());
     expect(a3.current.amount).toBe('11000');
     await s.refused(4, alice.pemPayload(), 'TOO_MANY_ADDRESSES', reads);
@@ -1147,7 +1147,7 @@ describe('tracker with 2 addresses per peer and 25000 atoms', () => {
   it('a spend address gets what is left when the tracker holds less; NO_FUNDS at zero', async () => {
     await s.ok<AddressState>(4, alice.pemPayload());
     await s.ok<AddressState>(4, alice.pemPayload());
-    expect(trackerBalance(ledger.dbPath)).toBe(3000n);
+    expect(await trackerBalance(ledger.db)).toBe(3000n);
     const partial = await s.ok<AddressState>(4, bob.pemPayload());
     expect(partial.current).toEqual({ amount: '3000', quantumVolume: 0, volume: 0 });
     expect(partial.limit).toEqual({ amount: '3000', quantumVolume: 0 });
@@ -1156,7 +1156,7 @@ describe('tracker with 2 addresses per peer and 25000 atoms', () => {
       to: partial.address,
       amount: 3000,
     });
-    expect(trackerBalance(ledger.dbPath)).toBe(0n);
+    expect(await trackerBalance(ledger.db)).toBe(0n);
     const reads = () =>
       Promise.all([s.history(carol).then((h) => h._meta.totalCount), s.spendState(carol, partial.address)]);
     await s.refused(4, carol.pemPayload(), 'NO_FUNDS', reads);
@@ -1182,7 +1182,7 @@ describe('tracker with lifetimes of 1.8 s (0.03 min) and no expiry job in betwee
         TLPRT_LEDGER_TRANSFER_CHANNEL_LIFETIME: '0.03',
       },
     });
-    s = await Session.open(ledger.url, ledger.dbPath, carol);
+    s = await Session.open(ledger.url, ledger.db, carol);
     se = await s.ok<AddressState>(4, alice.pemPayload());
     ie = await s.ok<AddressState>(2, bob.pemPayload());
     expect(se.lifetime).toBe(1800);

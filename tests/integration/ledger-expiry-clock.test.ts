@@ -4,19 +4,20 @@
  * After its timeLock an address or channel refuses every change (EXPIRED) but its state stays
  * readable until the job closes it; the job settles unclosed channels at zero, then closes the
  * expired addresses as cmd 32/64 would. (ledger-expiry.test.ts keeps the job of a running tracker.)
+ * History cursors live their TTL from creation or last use, to the millisecond.
  *
  * Defaults of SPEC §5: transfer channels live 5 minutes, spend/income addresses 30; 11000 atoms per
  * spend address; prices 1100 / 900 per 2^20 bytes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { step } from '../helpers/step';
-import { join } from 'node:path';
 import { loadConfig } from '../../ledger/config';
 import { Ledger } from '../../ledger/engine/ledger';
 import { ProtocolError } from '../../shared/protocol/errors';
 import { verifyMessage } from '../../shared/crypto/sign';
 import { commonAddressOf } from '../../shared/crypto/address';
 import { tempDir } from '../helpers/ledger-process';
+import { databaseFor } from '../helpers/ledger-backend';
 import { TestPeer, twoSigned } from '../helpers/raw-client';
 import { LedgerDb, auditLedger } from '../helpers/ledger-db';
 import { itemSignatureValid, type AddressState, type CommonState, type TxItem } from '../helpers/command-kit';
@@ -39,9 +40,10 @@ class Clocked {
   constructor(readonly dir = tempDir('wt-expiry-clock-')) {}
 
   async open(): Promise<this> {
-    const cfg = loadConfig(['--db', join(this.dir, 'ledger.sqlite'), '--workers', '0', '--quiet'], {});
+    const database = await databaseFor(this.dir);
+    const cfg = loadConfig([...database.args, '--workers', '0', '--quiet'], {});
     this.ledger = await Ledger.open(cfg, { clock: () => this.now, workers: 0 });
-    this.db = new LedgerDb(cfg.dbPath);
+    this.db = await LedgerDb.open(database.db);
     return this;
   }
 
@@ -70,9 +72,9 @@ class Clocked {
 
   /** The code of a refusal that changed nothing in the database. */
   async refused(cmd: number, payload: unknown): Promise<string> {
-    const before = this.db.fingerprint();
+    const before = await this.db.fingerprint();
     const code = await this.code(cmd, payload);
-    expect(this.db.fingerprint()).toEqual(before);
+    expect(await this.db.fingerprint()).toEqual(before);
     return code;
   }
 
@@ -156,13 +158,13 @@ describe('expiry with an injected clock: refusals, readable states, the job', ()
         expect(await t.channel('late')).toBe(2);
         expect((await t.spend(spend.address)).limit.amount).toBe('3500'); // 11000 − 3000 − 500 − 4000 reserved
         expect(await t.ledger.runExpiry()).toEqual({ channels: 1, addresses: 0 });
-        const ch = t.db.channel('late')!;
+        const ch = (await t.db.channel('late'))!;
         expect([ch.status, ch.expired, JSON.parse(ch.settlement!)]).toEqual([
           4,
           1,
           { quantumCount: '0', tokens: '0', volume: '0' },
         ]);
-        const zero = t.db.txById(ch.close_tx_id!)!;
+        const zero = (await t.db.txById(ch.close_tx_id!))!;
         expect([zero.tx_type, zero.amount, zero.parent_tx_id, zero.timestamp]).toEqual([
           16,
           '0',
@@ -185,9 +187,9 @@ describe('expiry with an injected clock: refusals, readable states, the job', ()
       async () => {
         expect(await t.refused(16, close(late(), 1, '1000', Q))).toBe('EXPIRED');
         expect(await t.refused(16, close(late(), 0, '0', 0))).toBe('EXPIRED');
-        const before = t.db.fingerprint();
+        const before = await t.db.fingerprint();
         await t.ok(8, twoSigned(A, B, late()));
-        expect(t.db.fingerprint()).toEqual(before);
+        expect(await t.db.fingerprint()).toEqual(before);
       },
     );
     await step('a channel opened late lives only as long as its addresses', async () => {
@@ -200,13 +202,13 @@ describe('expiry with an injected clock: refusals, readable states, the job', ()
     });
     await step('after their timeLock the addresses refuse every change but stay readable', async () => {
       t.now = t0 + ADDRESS_MS + 1;
-      const before = t.db.fingerprint();
+      const before = await t.db.fingerprint();
       expect(await t.code(64, A.json({ address: spend.address }))).toBe('EXPIRED');
       expect(await t.code(32, B.json({ address: income.address }))).toBe('EXPIRED');
       expect(
         await t.code(8, twoSigned(A, B, { ...paid(), channelId: 'too-late', plannedQuantumCount: 1 })),
       ).toBe('EXPIRED');
-      expect(t.db.fingerprint()).toEqual(before);
+      expect(await t.db.fingerprint()).toEqual(before);
       expect((await t.spend(spend.address)).current.amount).toBe('7500');
       expect((await t.income(income.address)).limit.amount).toBe('4000'); // 3000 + 1000 still reserved
     });
@@ -216,22 +218,22 @@ describe('expiry with an injected clock: refusals, readable states, the job', ()
         expect(await t.ledger.runExpiry()).toEqual({ channels: 1, addresses: 2 });
         expect(await t.code(256, B.json({ address: spend.address }))).toBe('ADDRESS_CLOSED');
         expect(await t.code(128, A.json({ address: income.address }))).toBe('ADDRESS_CLOSED');
-        expect(t.db.address(spend.address)).toMatchObject({
+        expect(await t.db.address(spend.address)).toMatchObject({
           status: 2,
           amount: '0',
           reserved: '0',
           open_channels: 0,
         });
         // 100000 − 11000 + 7500 back from the spend address; the income's 3000 went on to B's common address
-        expect(t.db.tracker().amount).toBe('96500');
+        expect((await t.db.tracker()).amount).toBe('96500');
         expect(await t.common(B)).toEqual({
           own: { fact: '3500', plan: '0' },
           foreign: { fact: '0', plan: '0' },
           profit: '3500',
         });
-        expect(t.db.totalBalance()).toBe(INITIAL);
+        expect(await t.db.totalBalance()).toBe(INITIAL);
         expect(await t.ledger.runExpiry()).toEqual({ channels: 0, addresses: 0 });
-        expect(auditLedger(t.db, INITIAL, { verifySignatures: true })).toEqual([]);
+        expect(await auditLedger(t.db, INITIAL, { verifySignatures: true })).toEqual([]);
       },
     );
     await step('writes the history of the expiry with the injected times', async () => {
@@ -286,8 +288,8 @@ describe('expiry with an injected clock: a restart in between', () => {
     await second.open();
     try {
       expect(await second.ledger.runExpiry()).toEqual({ channels: 1, addresses: 2 });
-      expect(second.db.tracker().amount).toBe(String(INITIAL)); // nothing was paid: all 11000 came back
-      expect(second.db.transactions().map((x) => [x.tx_type, x.amount])).toEqual([
+      expect((await second.db.tracker()).amount).toBe(String(INITIAL)); // nothing was paid: all 11000 came back
+      expect((await second.db.transactions()).map((x) => [x.tx_type, x.amount])).toEqual([
         [1, '100000'],
         [4, '11000'],
         [2, '0'],
@@ -296,9 +298,42 @@ describe('expiry with an injected clock: a restart in between', () => {
         [32, '11000'],
         [64, '0'],
       ]);
-      expect(auditLedger(second.db, INITIAL, { verifySignatures: true })).toEqual([]);
+      expect(await auditLedger(second.db, INITIAL, { verifySignatures: true })).toEqual([]);
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe('history cursors with an injected clock', () => {
+  it('live 5 minutes from their creation or last use (cmd 2048 and 4096 renew them), then CURSOR_NOT_FOUND', async () => {
+    const CURSOR_MS = 5 * MINUTE;
+    const t = await new Clocked().open();
+    try {
+      const t0 = t.now;
+      await t.ok<AddressState>(4, A.pemPayload());
+      const first = async () =>
+        (await t.ok<{ _meta: { cursorId: string } }>(1024, A.json({ limits: { pageSize: 1 } })))._meta
+          .cursorId;
+      const renewed = await first();
+      const idle = await first();
+
+      // Never used: gone exactly at its TTL, not a millisecond before.
+      t.now = t0 + CURSOR_MS - 1;
+      await t.ok(4096, A.json({ cursorId: renewed })); // renewed until t0 + 2·TTL − 1
+      t.now = t0 + CURSOR_MS;
+      expect(await t.refused(4096, A.json({ cursorId: idle }))).toBe('CURSOR_NOT_FOUND');
+
+      t.now = t0 + 2 * CURSOR_MS - 2;
+      const page = await t.ok<{ items: TxItem[] }>(2048, A.json({ cursorId: renewed, page: 1 }));
+      expect(page.items).toHaveLength(1); // renewed until t0 + 3·TTL − 2
+      t.now = t0 + 3 * CURSOR_MS - 3;
+      await t.ok(4096, A.json({ cursorId: renewed })); // renewed until t0 + 4·TTL − 3
+      t.now = t0 + 4 * CURSOR_MS - 3;
+      expect(await t.refused(2048, A.json({ cursorId: renewed, page: 1 }))).toBe('CURSOR_NOT_FOUND');
+      expect(await t.refused(4096, A.json({ cursorId: renewed }))).toBe('CURSOR_NOT_FOUND');
+    } finally {
+      await t.close();
     }
   });
 });

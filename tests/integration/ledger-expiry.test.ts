@@ -43,13 +43,13 @@ async function open(opts: { expiryIntervalMs: number; dir?: string }): Promise<E
   const hs = await call(client, 1, A.pemPayload());
   const pem = (hs.data as { message: string }).message;
   ok(hs, pem);
-  return { ledger, client, pem, db: new LedgerDb(ledger.dbPath) };
+  return { ledger, client, pem, db: await LedgerDb.open(ledger.db) };
 }
 
 async function shut(e: Env | undefined): Promise<void> {
   if (!e) return;
   e.client.close();
-  e.db.close();
+  await e.db.close();
   await e.ledger.stop();
 }
 
@@ -92,12 +92,12 @@ describe('the expiry job of a running tracker (every 200 ms)', () => {
       ok<{ state: number }>(await call(env.client, 512, A.json({ channelId })), env.pem).state;
     await until(async () => (await channelState('late')) === 4, 6000);
     expect(Date.now()).toBeGreaterThan(timeLock);
-    const ch = env.db.channel('late')!;
+    const ch = (await env.db.channel('late'))!;
     expect([ch.expired, JSON.parse(ch.settlement!)]).toEqual([
       1,
       { quantumCount: '0', tokens: '0', volume: '0' },
     ]);
-    expect(env.db.address(spend.address)!.reserved).toBe('0');
+    expect((await env.db.address(spend.address))!.reserved).toBe('0');
 
     await until(
       async () =>
@@ -110,9 +110,9 @@ describe('the expiry job of a running tracker (every 200 ms)', () => {
       2000,
     );
     // 100000 − 11000 + 9000 back from the spend address; the income's 2000 went on to B's common address
-    expect(env.db.tracker().amount).toBe('98000');
-    expect(env.db.common(B.commonAddress)!.profit).toBe('2000');
-    expect(env.db.totalBalance()).toBe(INITIAL);
+    expect((await env.db.tracker()).amount).toBe('98000');
+    expect((await env.db.common(B.commonAddress))!.profit).toBe('2000');
+    expect(await env.db.totalBalance()).toBe(INITIAL);
     const types = (await fullHistory(env.client, B, env.pem)).map((i) => [i.tx_type, i.amount]);
     expect(types).toEqual([
       [2, 0],
@@ -123,7 +123,7 @@ describe('the expiry job of a running tracker (every 200 ms)', () => {
       [64, 2000],
       [128, 2000],
     ]);
-    expect(auditLedger(env.db, INITIAL, { verifySignatures: true })).toEqual([]);
+    expect(await auditLedger(env.db, INITIAL, { verifySignatures: true })).toEqual([]);
   });
 });
 
@@ -141,8 +141,8 @@ describe('the expiry job at start', () => {
     e = await open({ expiryIntervalMs: 3_600_000, dir });
     expect(codeOf(await call(e.client, 256, B.json({ address: spend.address })))).toBe('ADDRESS_CLOSED');
     expect(codeOf(await call(e.client, 128, A.json({ address: income.address })))).toBe('ADDRESS_CLOSED');
-    expect(e.db.tracker().amount).toBe('100000'); // all 11000 came back: nothing was paid
-    expect(e.db.transactions().map((t) => [t.tx_type, t.contract_id, t.amount])).toEqual([
+    expect((await e.db.tracker()).amount).toBe('100000'); // all 11000 came back: nothing was paid
+    expect((await e.db.transactions()).map((t) => [t.tx_type, t.contract_id, t.amount])).toEqual([
       [1, '', '100000'],
       [4, '', '11000'],
       [2, '', '0'],
@@ -151,6 +151,6 @@ describe('the expiry job at start', () => {
       [32, '', '11000'],
       [64, '', '0'],
     ]);
-    expect(auditLedger(e.db, INITIAL, { verifySignatures: true })).toEqual([]);
+    expect(await auditLedger(e.db, INITIAL, { verifySignatures: true })).toEqual([]);
   });
 });

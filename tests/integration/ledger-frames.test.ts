@@ -19,7 +19,7 @@ beforeAll(async () => {
   const started = startLedger({ expiryIntervalMs: 86_400_000 });
   peer = new TestPeer();
   ledger = await started;
-  s = await Session.open(ledger.url, ledger.dbPath, peer);
+  s = await Session.open(ledger.url, ledger.db, peer);
 });
 afterAll(async () => {
   s?.close();
@@ -28,12 +28,12 @@ afterAll(async () => {
 
 /** Sends raw text and returns the next frame, checking that the database did not change. */
 async function badFrame(client: RawClient, text: string): Promise<Frame> {
-  const db = dbFingerprint(ledger.dbPath);
+  const db = await dbFingerprint(ledger.db);
   const f = await client.sendText(text);
   expect(f.error).toMatch(/^BAD_FRAME: \S/);
   expect(f.cmd).toBeUndefined();
   expect(typeof f.corrToken).toBe('string');
-  expect(dbFingerprint(ledger.dbPath)).toBe(db);
+  expect(await dbFingerprint(ledger.db)).toBe(db);
   return f;
 }
 
@@ -104,7 +104,7 @@ describe('frames', () => {
 
   it('a binary frame: BAD_FRAME; the connection stays usable', async () => {
     const c = await RawClient.connect(ledger.url);
-    const db = dbFingerprint(ledger.dbPath);
+    const db = await dbFingerprint(ledger.db);
     const answer = new Promise<Frame>((resolve) =>
       c.ws.once('message', (data) => resolve(JSON.parse(data.toString()) as Frame)),
     );
@@ -115,7 +115,7 @@ describe('frames', () => {
     expect(f.error).toMatch(/^BAD_FRAME: \S/);
     expect(typeof f.corrToken).toBe('string');
     expect(typeof f.data).toBe('string');
-    expect(dbFingerprint(ledger.dbPath)).toBe(db);
+    expect(await dbFingerprint(ledger.db)).toBe(db);
     await stillUsable(c);
     c.close();
   });

@@ -57,7 +57,7 @@ beforeAll(async () => {
   h3 = new TestPeer();
   h4 = new TestPeer();
   ledger = await started;
-  s = await Session.open(ledger.url, ledger.dbPath, h3);
+  s = await Session.open(ledger.url, ledger.db, h3);
   trackerAddress = commonAddressOf(s.trackerPem);
 
   const both = (type: number, label: string) => {
@@ -116,7 +116,7 @@ describe('cmd 1024 get first transactions', () => {
       expect(r.items[i - 1]!.timestamp).toBeGreaterThanOrEqual(r.items[i]!.timestamp);
     }
     const seqOf = new Map(
-      dbQuery<{ tx_id: string; seq: number }>(ledger.dbPath, 'SELECT tx_id, seq FROM transactions').map(
+      (await dbQuery<{ tx_id: string; seq: number }>(ledger.db, 'SELECT tx_id, seq FROM transactions')).map(
         (x) => [x.tx_id, x.seq],
       ),
     );

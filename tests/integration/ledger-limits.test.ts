@@ -39,7 +39,7 @@ describe('a tracker with 3 connections at most, one allowed origin, 10 requests 
       ],
       env: { TLPRT_LEDGER_MAX_OPEN_ADDRESSES_PER_PEER: '100' },
     });
-    db = new LedgerDb(l.dbPath);
+    db = await LedgerDb.open(l.db);
     const c = await RawClient.connect(l.url);
     pem = await handshake(c, peer);
     c.close();
@@ -89,8 +89,8 @@ describe('a tracker with 3 connections at most, one allowed origin, 10 requests 
   it('answers RATE_LIMITED beyond 10 requests per second, in order, and the refused ones change nothing', async () => {
     await openConnections(l, 0);
     const c = await RawClient.connect(l.url);
-    const addressesBefore = db.addresses().length;
-    const txBefore = db.txCount();
+    const addressesBefore = (await db.addresses()).length;
+    const txBefore = await db.txCount();
     const limitedBefore = metric(await metricsOf(l.port), 'tracker_rate_limited_total');
     // 30 income opens at once (each would create an address); the bucket holds 10
     const payload = peer.pemPayload();
@@ -108,8 +108,8 @@ describe('a tracker with 3 connections at most, one allowed origin, 10 requests 
       expect(f.data).toBe(f.corrToken); // correlated like any refusal
     }
     // exactly the accepted ones happened
-    expect(db.addresses().length - addressesBefore).toBe(accepted);
-    expect(db.txCount() - txBefore).toBe(accepted);
+    expect((await db.addresses()).length - addressesBefore).toBe(accepted);
+    expect((await db.txCount()) - txBefore).toBe(accepted);
     expect(metric(await metricsOf(l.port), 'tracker_rate_limited_total') - limitedBefore).toBe(30 - accepted);
     // a second later the connection is served again
     await new Promise((r) => setTimeout(r, 1100));

@@ -1,13 +1,18 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HistoryCache } from '../../electron/services/history/cache';
 import { HistoryCacheError } from '../../electron/services/history/errors';
 import { csvField, neutralizeFormula } from '../../electron/services/history/csv-export';
 import { parseCsv } from '../helpers/csv';
-import type { CachedItem } from '../../electron/services/history/transaction-store';
-import { itemVerifier, parseItem } from '../../electron/services/history/sync';
+import {
+  itemSignatureVerdict,
+  itemVerifier,
+  parseItem,
+  type CachedItem,
+} from '../../electron/services/history/sync';
 import type { AddressView, ChannelView, HistoryFilter, HistoryItem } from '../../shared/api/models';
 import { canonicalJson } from '../../shared/protocol/schemas';
 import { generateRsaKeyPair, parsePrivateKey } from '../../shared/crypto/keys';
@@ -59,18 +64,36 @@ function makeItem(fields: Partial<CachedItem> & { txId: string; timestamp: numbe
     pk: PEM,
     ...fields,
   };
-  const raw = {
-    tx_id: base.txId,
-    parent_tx_id: base.parentTxId,
-    tx_type: base.txType,
-    from: base.from,
-    to: base.to,
-    amount: base.amount,
-    timestamp: base.timestamp,
-    pk: PEM,
+  return { ...base, raw: fields.raw ?? rawOf(base) };
+}
+
+/** A count in JSON as the tracker writes it: a number while exact, else a decimal string. */
+function jsonCount(d: string): number | string {
+  return /^[0-9]+$/.test(d) && BigInt(d) <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(d) : d;
+}
+
+/** The tracker's item (SPEC §4) carrying a CachedItem's fields. */
+function rawOf(b: Omit<CachedItem, 'raw'>): Record<string, unknown> {
+  return {
+    tx_id: b.txId,
+    parent_tx_id: b.parentTxId,
+    tx_type: b.txType,
+    from: b.from,
+    to: b.to,
+    amount: jsonCount(b.amount),
+    volume: jsonCount(b.volume),
+    quantum_count: jsonCount(b.quantumCount),
+    contract_id: b.contractId,
+    price_amount: jsonCount(b.priceAmount),
+    price_quantum_power: b.pricePower,
+    planned_quantum_count: jsonCount(b.plannedQuantumCount),
+    timelock: b.timelock,
+    timestamp: b.timestamp,
+    status: b.status,
+    version: b.version,
+    pk: b.pk,
     sign: 'x',
   };
-  return { ...base, raw: fields.raw ?? raw };
 }
 
 /** The HistoryItem the cache should give back for a CachedItem. */
@@ -79,9 +102,9 @@ function view(i: CachedItem): HistoryItem {
   return rest;
 }
 
+/** Newest first; ties stay in the order given (sort is stable): the order they were cached in. */
 function newestFirst(a: CachedItem, b: CachedItem): number {
-  if (a.timestamp !== b.timestamp) return b.timestamp - a.timestamp;
-  return a.txId < b.txId ? 1 : a.txId > b.txId ? -1 : 0;
+  return b.timestamp - a.timestamp;
 }
 
 const TYPES = [1, 2, 4, 8, 16, 32, 64, 128];
@@ -106,7 +129,7 @@ function dataset(count: number, seed = 1): CachedItem[] {
         from: ADDRS[Math.floor(r() * ADDRS.length)]!,
         to: ADDRS[Math.floor(r() * ADDRS.length)]!,
         contractId: txType === 8 || txType === 16 ? CHANNELS[Math.floor(r() * CHANNELS.length)]! : '',
-        amount: String(BigInt(Math.floor(r() * 1e9)) * 100_000_000_000n + BigInt(i)),
+        amount: String(BigInt(Math.floor(r() * 1e8)) * 100_000_000_000n + BigInt(i)),
         volume: String(Math.floor(r() * 1e12)),
       }),
     );
@@ -121,8 +144,8 @@ function matches(i: CachedItem, f: HistoryFilter): boolean {
   if (f.fromTime !== undefined && i.timestamp < f.fromTime) return false;
   if (f.toTime !== undefined && i.timestamp > f.toTime) return false;
   if (f.search) {
-    const s = f.search.toLowerCase(); // SQLite LIKE: ASCII case-insensitive
-    if (![i.txId, i.parentTxId, i.contractId].some((x) => x.toLowerCase().includes(s))) return false;
+    const s = f.search; // the beginning of an id or address, exact case
+    if (![i.txId, i.parentTxId, i.contractId, i.from, i.to].some((x) => x.startsWith(s))) return false;
   }
   return true;
 }
@@ -170,7 +193,7 @@ describe('HistoryCache', () => {
     expect(cache.transactions.insertItems('s1', [])).toBe(0);
   });
 
-  it('keyset pages walk the full newest-first order with no gaps or repeats (ties broken by tx_id)', () => {
+  it('keyset pages walk the full newest-first order with no gaps or repeats (ties in the order cached)', () => {
     const items = dataset(2000, 7);
     for (let i = 0; i < items.length; i += 300) cache.transactions.insertItems('s', items.slice(i, i + 300));
     const expected = [...items].sort(newestFirst).map(view);
@@ -230,11 +253,16 @@ describe('HistoryCache', () => {
       { fromTime: mid },
       { toTime: mid },
       { fromTime: mid, toTime: late },
-      { search: someId.slice(10, 22) },
+      { search: someId.slice(0, 12) },
+      { search: someId.slice(0, 1) },
       { search: 'ch-' },
+      { search: '0x0dincome' },
+      { search: '0x0cspendA' },
+      { channelId: 'ch-' },
       { types: [8, 16], address: '0x0cspendA' },
       { types: [16], channelId: 'ch-1', fromTime: mid },
       { address: '0x0bcommon', toTime: late, search: 'a' },
+      { types: [16], search: '0x0c', fromTime: mid },
       {
         types: [1, 2, 4, 8, 16, 32, 64, 128],
         address: '0x0cspendB',
@@ -276,7 +304,7 @@ describe('HistoryCache', () => {
     expect(cache.transactions.query('s', { filter: { channelId: 'chan-AbC' } }).total).toBe(2);
   });
 
-  it('search treats %, _ and \\ literally', () => {
+  it('search takes the beginning of an id exactly: %, _ and \\ are plain characters', () => {
     const t = BASE;
     const ch = ['promo%2025', 'promo 2025', 'a_b', 'axb', 'back\\slash', 'backXslash', '100%_off'];
     cache.transactions.insertItems(
@@ -288,13 +316,17 @@ describe('HistoryCache', () => {
         .query('s', { filter: { search: s } })
         .items.map((i) => i.contractId)
         .sort();
-    expect(search('%')).toEqual(['100%_off', 'promo%2025']);
-    expect(search('_')).toEqual(['100%_off', 'a_b']);
-    expect(search('a_b')).toEqual(['a_b']);
-    expect(search('o%2')).toEqual(['promo%2025']);
-    expect(search('\\')).toEqual(['back\\slash']);
-    expect(search('%_')).toEqual(['100%_off']);
+    expect(search('promo%')).toEqual(['promo%2025']);
+    expect(search('promo')).toEqual(['promo 2025', 'promo%2025']);
+    expect(search('a_')).toEqual(['a_b']);
+    expect(search('back\\')).toEqual(['back\\slash']);
+    expect(search('100%_')).toEqual(['100%_off']);
+    expect(search('%')).toEqual([]);
+    expect(search('_')).toEqual([]);
+    expect(search('Promo')).toEqual([]);
+    expect(search('tx')).toHaveLength(7);
     expect(search('zzz')).toEqual([]);
+    expect(cache.transactions.count('s', { search: 'promo' })).toBe(2);
   });
 
   it('counts are cached per filter and refreshed by inserts', () => {
@@ -322,7 +354,7 @@ describe('HistoryCache', () => {
     // Money is decimal text: anything else is refused and the whole batch left out.
     const good = makeItem({ txId: 'ok', timestamp: BASE });
     const bad = makeItem({ txId: 'float', timestamp: BASE, amount: '1.5' });
-    expect(() => cache.transactions.insertItems('s', [good, bad])).toThrow(/decimal/);
+    expect(() => cache.transactions.insertItems('s', [good, bad])).toThrow(/not a transaction item/);
     expect(cache.transactions.hasTx('s', 'ok')).toBe(false);
     expect(() => cache.transactions.insertItems('s', [{ ...good, signature: 'maybe' as 'valid' }])).toThrow(
       /verdict/,
@@ -352,17 +384,6 @@ describe('HistoryCache', () => {
     expect(cache.transactions.item('s', 'orphan').parent).toBeNull();
     expect(cache.transactions.item('s', 'nothing')).toEqual({ item: null, parent: null, children: [] });
     expect(cache.transactions.item('other-scope', 'open').item).toBeNull();
-  });
-
-  it('keeps the raw item, storing its PEM once', () => {
-    const a = makeItem({
-      txId: 'a',
-      timestamp: BASE,
-      raw: { tx_id: 'a', pk: PEM, sign: 's', extra: [1, 2] },
-    });
-    cache.transactions.insertItems('s', [a]);
-    expect(cache.transactions.rawItem('s', 'a')).toEqual({ tx_id: 'a', pk: PEM, sign: 's', extra: [1, 2] });
-    expect(cache.transactions.rawItem('s', 'b')).toBeNull();
   });
 
   it('exports CSV (RFC 4180) with exact amounts, ISO and ms times, and neutralised formulas', async () => {
@@ -623,6 +644,29 @@ describe('HistoryCache', () => {
     expect(cache.syncMeta.get('s').complete).toBe(false);
   });
 
+  it('defect: a file of another layout, states and all, is dropped and rebuilt empty (foreign keys)', () => {
+    cache.transactions.insertItems('s', dataset(20));
+    cache.states.setCommonState('s', {
+      address: '0x0bX',
+      fact: '1',
+      plan: '2',
+      profit: '3',
+      foreignFact: '0',
+      foreignPlan: '0',
+      readAt: BASE,
+    });
+    cache.syncMeta.update('s', { complete: true, lastSyncedAt: BASE });
+    cache.close();
+    const db = new Database(path);
+    db.pragma('user_version = 2');
+    db.close();
+    cache = new HistoryCache(path);
+    expect(cache.transactions.count('s')).toBe(0);
+    expect(cache.states.getCommonState('s')).toBeNull();
+    expect(cache.syncMeta.get('s').complete).toBe(false);
+    expect(cache.transactions.insertItems('s', dataset(5))).toBe(5);
+  });
+
   it('needs a file path', () => {
     expect(() => new HistoryCache(':memory:')).toThrow(HistoryCacheError);
   });
@@ -671,6 +715,75 @@ describe('item parsing and signature verdicts', () => {
     const big = parseItem({ ...bigUnsigned, sign: signMessage(canonicalJson(bigUnsigned), key) }, verifier)!;
     expect(big.signature).toBe('valid');
     expect(big.amount).toBe('18446744073709551615');
+  });
+
+  it('stores an item exactly: its JSON as received comes back and its signature verifies again', () => {
+    const cache = new HistoryCache(freshPath());
+    const ids = ['exact', 'strings', 'huge', 'extra', 'order', 'opaque', 'unpadded', 'proto'];
+    const resign = (u: Record<string, unknown>) => ({ ...u, sign: signMessage(canonicalJson(u), key) });
+    const variants: Record<string, unknown>[] = [
+      signed,
+      // counts as strings (the original server's way), one beyond 2^63 − 1 (stored as text)
+      resign({ ...unsigned, tx_id: ids[1], amount: '2000', volume: '1572864', planned_quantum_count: '10' }),
+      resign({ ...unsigned, tx_id: ids[2], amount: '18446744073709551615', volume: '9223372036854775808' }),
+      // unknown fields of any JSON type, kept with their values and places
+      resign({ extra: { nested: [1, 'two', null, true] }, ...unsigned, tx_id: ids[3], note: 'é ✓', n: 1.5 }),
+      // another key order
+      Object.fromEntries(Object.entries(resign({ ...unsigned, tx_id: ids[4] })).reverse()),
+      // the original server's opaque signature text, and base64 without its padding
+      { ...unsigned, tx_id: ids[5], sign: '\u0015/\u0017\ufffdc 5_ not base64' },
+      { ...unsigned, tx_id: ids[6], sign: 'QUJD' + 'QQ' },
+      JSON.parse(
+        `{"__proto__": {"polluted": true}, ${JSON.stringify({ ...unsigned, tx_id: ids[7], sign: 'x' }).slice(1)}`,
+      ),
+    ];
+    const parsed = variants.map((v) => parseItem(v, verifier)!);
+    expect(parsed.map((p) => p.signature)).toEqual([
+      'valid',
+      'valid',
+      'valid',
+      'valid',
+      'valid',
+      'unverifiable',
+      'unverifiable',
+      'unverifiable',
+    ]);
+    expect(cache.transactions.insertItems('s', parsed)).toBe(variants.length);
+    variants.forEach((v, i) => {
+      const kept = cache.transactions.rawItem('s', (v as { tx_id: string }).tx_id)!;
+      expect(JSON.stringify(kept), ids[i]).toBe(JSON.stringify(v));
+      expect(itemSignatureVerdict(kept, verifier), ids[i]).toBe(parsed[i]!.signature);
+    });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(cache.transactions.item('s', 'huge').item).toMatchObject({
+      amount: '18446744073709551615',
+      volume: '9223372036854775808',
+    });
+    expect(cache.transactions.rawItem('s', 'none')).toBeNull();
+    cache.close();
+  });
+
+  it('keeps each PEM, address and item layout once, and signatures as bytes', () => {
+    const path = freshPath();
+    const cache = new HistoryCache(path);
+    const items = Array.from({ length: 50 }, (_, i) => {
+      const u = { ...unsigned, tx_id: `t${i}`, timestamp: BASE + i };
+      return parseItem({ ...u, sign: signMessage(canonicalJson(u), key) }, verifier)!;
+    });
+    cache.transactions.insertItems('s1', items);
+    cache.transactions.insertItems('s2', items);
+    cache.close();
+    const db = new Database(path, { readonly: true });
+    const one = (sql: string) => db.prepare(sql).get() as Record<string, number | string>;
+    expect(one('SELECT COUNT(*) AS n FROM pems').n).toBe(1);
+    expect(one('SELECT COUNT(*) AS n FROM addresses').n).toBe(2);
+    expect(one('SELECT COUNT(*) AS n FROM shapes').n).toBe(1);
+    expect(one('SELECT COUNT(*) AS n FROM tx').n).toBe(100);
+    expect(one(`SELECT COUNT(*) AS n FROM tx WHERE typeof(sign) = 'blob' AND length(sign) = 256`).n).toBe(
+      100,
+    );
+    expect(one(`SELECT COUNT(*) AS n FROM tx WHERE typeof(amount) = 'integer'`).n).toBe(100);
+    db.close();
   });
 
   it('rejects malformed items', () => {

@@ -1,6 +1,7 @@
-/** The tracker's limits and service settings (issue 8): defaults, environment, flags winning, bad values. */
+/** The tracker's configuration: limits and service settings (issue 8), the database target (issue 10). */
 import { describe, expect, it } from 'vitest';
 import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../../ledger/config';
 
 const DB = ['--db', '/tmp/wt-config-test/ledger.sqlite'];
@@ -76,5 +77,55 @@ describe('tracker limits configuration', () => {
     ]) {
       expect(() => loadConfig([...DB, flag!, value!], {}), `${flag} ${value}`).toThrow(ConfigError);
     }
+  });
+});
+
+describe('--db: a SQLite file or a PostgreSQL URL', () => {
+  it('takes postgres:// and postgresql:// URLs as they are (PG* variables fill the rest), with --key', () => {
+    for (const url of [
+      'postgres://tracker:pw@db.internal:5432/ledger',
+      'postgresql://tracker@db.internal/ledger?sslmode=require',
+      'postgres:///ledger',
+      'postgres://',
+      'POSTGRES://tracker@[::1]:6543/ledger',
+    ]) {
+      const cfg = loadConfig(['--db', url, '--key', 'keys/tracker.pem'], {});
+      expect(cfg.database).toMatchObject({ kind: 'postgres', url });
+      expect(cfg.keyPath).toBe(resolve('keys/tracker.pem'));
+    }
+    expect(loadConfig(['--key', 'k.pem'], { TLPRT_LEDGER_DB: 'postgresql://u@h/d' }).database.kind).toBe(
+      'postgres',
+    );
+    const shown = loadConfig(['--db', 'postgres://u:secret@h/d', '--key', 'k.pem'], {}).database;
+    expect(shown.kind === 'postgres' && shown.display).toBe('postgres://u:***@h/d');
+  });
+
+  it('keeps file paths (also ones with a colon) as SQLite files, the key beside them', () => {
+    for (const path of [
+      './data/ledger.sqlite',
+      '/var/lib/t/ledger.sqlite',
+      'weird:name.sqlite',
+      'a/b:c/x.db',
+    ]) {
+      const cfg = loadConfig(['--db', path], {});
+      expect(cfg.database).toEqual({ kind: 'sqlite', path: resolve(path) });
+      expect(cfg.keyPath).toBe(join(dirname(resolve(path)), 'tracker-key.pem'));
+    }
+  });
+
+  it('refuses a value that looks like a URL but is no valid PostgreSQL URL, and a URL without --key', () => {
+    for (const [value, why] of [
+      ['postgres:/one-slash', /must be followed by \/\//],
+      ['postgresql:ledger', /must be followed by \/\//],
+      ['mysql://u@h/d', /unsupported scheme mysql:/],
+      ['sqlite:///tmp/x.sqlite', /unsupported scheme sqlite:/],
+      ['postgres://u@h:99999/d', /does not parse as a URL/],
+      ['postgres://u@h/a/b', /one database name/],
+      ['postgres://u@h/d#frag', /fragment/],
+    ] as const) {
+      expect(() => loadConfig(['--db', value, '--key', 'k.pem'], {}), value).toThrow(ConfigError);
+      expect(() => loadConfig(['--db', value, '--key', 'k.pem'], {}), value).toThrow(why);
+    }
+    expect(() => loadConfig(['--db', 'postgres://u:pw@h/d'], {})).toThrow(/--key <file>/);
   });
 });

@@ -12,6 +12,7 @@ import type { Identities } from '../identities/service';
 import type { AppSettings } from '../settings/store';
 import type { ConnectionManager } from './connection';
 import type { HistoryService } from './history-service';
+import type { Labels } from '../labels/service';
 import type { Reconciler } from './reconciler';
 import type { TrackerProfiles } from './tracker-profiles';
 
@@ -33,6 +34,8 @@ export interface AppServices {
   files: TransferFiles;
   reconciler: Reconciler;
   history: HistoryService;
+  /** The owner's labels; a wallet backup reads them with `all()` and restores them with `replaceAll()`. */
+  labels: Labels;
 }
 
 export function apiHandlers(s: AppServices): ApiHandlers {
@@ -131,5 +134,11 @@ export function apiHandlers(s: AppServices): ApiHandlers {
     'history.syncStatus': async (a) => history.status(a.identityId),
     'history.exportCsv': async (a) => history.exportCsv(a.identityId, a.filter),
     'history.chart': async (a) => history.chart(a.identityId, a.buckets),
+
+    'labels.list': async (a) => s.labels.list(a),
+    'labels.set': async (a) => s.labels.set(a),
+    'labels.clear': async (a) => ({ cleared: s.labels.clear(a.type, a.ref) }),
+    'labels.export': async () => s.labels.exportFile(),
+    'labels.import': async (a) => s.labels.importFile(a.content),
   };
 }

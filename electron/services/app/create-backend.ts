@@ -20,6 +20,8 @@ import { Watcher } from '../channels/watcher';
 import { ContactBook } from '../contacts/contact-book';
 import { ensurePrivateFile, securePrivateDataDir } from '../files/private';
 import { HistoryCache } from '../history/cache';
+import { LabelStore } from '../labels/label-store';
+import { Labels } from '../labels/service';
 import { AutoLock, type AutoLockOptions } from '../identities/auto-lock';
 import type { KeyProtection } from '../identities/protection';
 import { Identities } from '../identities/service';
@@ -68,10 +70,14 @@ function appVersion(): string {
 }
 
 const CACHE_FILE = 'cache.sqlite';
+/** The owner's labels: a file of their own, kept when the cache is dropped and fetched again. */
+const LABELS_FILE = 'labels.sqlite';
+const SQLITE_SUFFIXES = ['', '-wal', '-shm', '-journal'];
 /** What the backend keeps in the data folder (Electron adds its own files beside them). */
 const PRIVATE_ENTRIES = [
   'settings.json',
-  ...['', '-wal', '-shm', '-journal'].map((suffix) => `${CACHE_FILE}${suffix}`),
+  ...SQLITE_SUFFIXES.map((suffix) => `${CACHE_FILE}${suffix}`),
+  ...SQLITE_SUFFIXES.map((suffix) => `${LABELS_FILE}${suffix}`),
   'exports',
   // The embedded tracker's database and key (embeddedTrackerArgs); the tracker creates them 0600.
   'tracker',
@@ -87,9 +93,15 @@ export async function createAppBackend(opts: CreateBackendOptions): Promise<AppB
   );
   const profiles = new TrackerProfiles(settings, events);
   const contacts = new ContactBook(settings, identities, (list) => events.emit('contacts.changed', list));
+  const labelsPath = join(opts.dataDir, LABELS_FILE);
+  ensurePrivateFile(labelsPath);
+  const labelStore = new LabelStore(labelsPath);
+  const labels = new Labels(labelStore, events);
   const cachePath = join(opts.dataDir, CACHE_FILE);
   ensurePrivateFile(cachePath);
-  const cache = new HistoryCache(cachePath);
+  const cache = new HistoryCache(cachePath, { labelsPath });
+  // A search by label counts again once labels change.
+  labelStore.onChange(() => cache.labelsChanged());
   const connection = new ConnectionManager({
     settings,
     identities,
@@ -160,7 +172,7 @@ export async function createAppBackend(opts: CreateBackendOptions): Promise<AppB
     contacts,
     profiles,
     events,
-    labels: opts.labels ?? null,
+    labels: opts.labels ?? labels,
     appVersion: version,
     exportsDir: join(opts.dataDir, 'exports'),
     dialogs: opts.fileDialogs ?? null,
@@ -183,6 +195,7 @@ export async function createAppBackend(opts: CreateBackendOptions): Promise<AppB
     files: new TransferFiles(wallet, channels),
     reconciler,
     history,
+    labels,
   });
 
   return {
@@ -196,6 +209,7 @@ export async function createAppBackend(opts: CreateBackendOptions): Promise<AppB
       await history.close();
       await connection.close();
       cache.close();
+      labelStore.close();
     },
   };
 }

@@ -152,5 +152,6 @@ export class HistoryService {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.running]);
+    await this.syncer.close();
   }
 }

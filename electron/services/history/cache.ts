@@ -5,7 +5,7 @@
  * pure modules fed by the transaction store's iterators.
  */
 import type { ChartPoint, HistoryFilter } from '../../../shared/api/models';
-import { CacheDb } from './cache-db';
+import { CacheDb, type CacheDbOptions } from './cache-db';
 import { chartPoints } from './chart';
 import { csvLines, type CsvOptions } from './csv-export';
 import { SyncBookkeeping } from './sync-bookkeeping';
@@ -31,9 +31,12 @@ export class HistoryCache {
   readonly states: WalletStateStore;
   readonly syncMeta: SyncBookkeeping;
 
-  /** Opens (creating if needed) the cache file. A file of an unknown schema version is rebuilt empty. */
-  constructor(path: string) {
-    this.file = new CacheDb(path);
+  /**
+   * Opens (creating if needed) the cache file. A file of an unknown schema version is rebuilt empty.
+   * With `labelsPath` (the label store's file) items are searched by label too.
+   */
+  constructor(path: string, opts: CacheDbOptions = {}) {
+    this.file = new CacheDb(path, opts);
     this.transactions = new TransactionStore(this.file);
     this.states = new WalletStateStore(this.file);
     this.syncMeta = new SyncBookkeeping(this.file, this.transactions);
@@ -49,6 +52,11 @@ export class HistoryCache {
 
   close(): void {
     this.file.close();
+  }
+
+  /** Labels were changed: counts of searches are read again. */
+  labelsChanged(): void {
+    this.transactions.labelsChanged();
   }
 
   /** Removes everything cached for a scope (items, states, sync bookkeeping). */

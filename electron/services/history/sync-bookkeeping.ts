@@ -5,7 +5,7 @@ import type { TransactionStore } from './transaction-store';
 export interface SyncMeta {
   /** End of the last sync that completed. */
   lastSyncedAt: number | null;
-  /** Newest cached tx_id (by timestamp, then tx_id). */
+  /** Newest cached tx_id (the first of the newest-first order). */
   newestTxId: string | null;
   /** A sync completed: the cache held every item the tracker had at lastSyncedAt. */
   complete: boolean;

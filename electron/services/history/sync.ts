@@ -14,16 +14,21 @@
  *   of that run, else the sync falls back to reading every page), and reading goes on below it —
  *   to the end, or, when the history below the run was complete before, to the first cached item.
  * - Duplicates are never stored twice (the cache ignores them), so every fallback is safe.
+ * - Pages are pipelined (store-queue.ts): while a page's signatures are checked on a worker thread
+ *   and the previous pages are written, the next page is being fetched; the saved progress only
+ *   ever covers pages whose items are stored.
  */
 import { EventEmitter } from 'node:events';
-import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { canonicalJson, transactionItem } from '../../../shared/protocol/schemas';
-import { parsePublicKey } from '../../../shared/crypto/keys';
-import { verifyMessage } from '../../../shared/crypto/sign';
-import type { SyncStatus } from '../../../shared/api/models';
+import type { HistoryItem, SyncStatus } from '../../../shared/api/models';
 import type { HistoryCache } from './cache';
-import type { CachedItem, SignatureVerdict } from './transaction-store';
+import { encodeItem, modelOf } from './item-codec';
+import { itemSignatureVerdict, itemVerifier, SignatureChecker, type ItemVerifier } from './signature-checker';
+import { StoreQueue, type FreshItem } from './store-queue';
+import type { EncodedStoredItem } from './transaction-store';
+
+export { itemVerifier, itemSignatureVerdict } from './signature-checker';
+export type { ItemVerifier } from './signature-checker';
 
 /** The tracker's history commands for one identity (implemented over the session / a raw client). */
 export interface HistorySource {
@@ -56,6 +61,10 @@ export interface HistorySyncOptions {
   now?: () => number;
   /** New items stored per database transaction (default 5000; progress is saved with each). */
   flushItems?: number;
+  /** Pages fetched ahead of the one being stored (default 3). */
+  pagesAhead?: number;
+  /** Worker threads checking item signatures (default: one per core, at most 4). */
+  checkerThreads?: number;
   /** Called with every progress report (also emitted as the 'progress' event). */
   onProgress?: (report: SyncReport) => void;
 }
@@ -98,90 +107,27 @@ const firstAnswer = z.object({
   items: z.array(z.unknown()),
 });
 
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-/** Items verified between two yields to the event loop (RSA verification costs ~30–50 µs each). */
-const YIELD_EVERY = 250;
-const MAX_TX_ID = 256;
-
-/** What the pinned key can verify: the parsed key and its signature length in base64 characters. */
-export interface ItemVerifier {
-  key: KeyObject | null;
-  signatureChars: number;
+/** One transaction as parsed from a tracker page: the model, and the item as received. */
+export interface CachedItem extends HistoryItem {
+  version: string;
+  pk: string;
+  raw: Record<string, unknown>;
 }
 
-export function itemVerifier(trackerPem: string): ItemVerifier {
-  try {
-    const { key } = parsePublicKey(trackerPem);
-    const bytes = Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
-    return { key, signatureChars: 4 * Math.ceil(bytes / 3) };
-  } catch {
-    return { key: null, signatureChars: 0 };
-  }
-}
-
-/**
- * The verdict on an item's `sign`: the tracker's base64 RSA-SHA256 signature over the canonical JSON
- * of the item without `sign` (keys sorted). 'unverifiable' when `sign` is not base64 of the key's
- * signature length (the original server's opaque bytes) or no usable key is pinned.
- */
-export function itemSignatureVerdict(raw: Record<string, unknown>, verifier: ItemVerifier): SignatureVerdict {
-  const sign = raw.sign;
-  if (
-    verifier.key === null ||
-    typeof sign !== 'string' ||
-    sign.length !== verifier.signatureChars ||
-    !BASE64.test(sign)
-  ) {
-    return 'unverifiable';
-  }
-  const { sign: _sign, ...unsigned } = raw;
-  return verifyMessage(canonicalJson(unsigned), sign, verifier.key) ? 'valid' : 'invalid';
-}
-
-/** A raw item as a CachedItem, or null when it is malformed (schema, empty or oversized id). */
+/** A raw item as a CachedItem with its signature verdict, or null when it is malformed. */
 export function parseItem(raw: unknown, verifier: ItemVerifier): CachedItem | null {
-  const item = parseUnverified(raw);
-  if (item) item.signature = itemSignatureVerdict(item.raw, verifier);
-  return item;
+  const e = encodeItem(raw);
+  if (!e) return null;
+  const obj = raw as Record<string, unknown>;
+  return { ...modelOf(e, itemSignatureVerdict(obj, verifier)), version: e.version, pk: e.pk, raw: obj };
 }
 
-/** parseItem without the signature check (RSA: the costly part), for items that may be known already. */
-function parseUnverified(raw: unknown): CachedItem | null {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return null;
-  const r = transactionItem.safeParse(raw);
-  if (!r.success) return null;
-  const t = r.data;
-  if (t.tx_id.length === 0 || t.tx_id.length > MAX_TX_ID || !Number.isSafeInteger(t.timestamp)) return null;
-  if (!Number.isSafeInteger(t.timelock)) return null;
-  const obj = raw as Record<string, unknown>;
-  return {
-    txId: t.tx_id,
-    parentTxId: t.parent_tx_id,
-    txType: t.tx_type,
-    from: t.from,
-    to: t.to,
-    amount: t.amount,
-    volume: t.volume,
-    quantumCount: t.quantum_count,
-    contractId: t.contract_id,
-    priceAmount: t.price_amount,
-    pricePower: t.price_quantum_power,
-    plannedQuantumCount: t.planned_quantum_count,
-    timelock: t.timelock,
-    timestamp: t.timestamp,
-    status: t.status,
-    signature: 'unverifiable',
-    version: t.version,
-    pk: t.pk,
-    raw: obj,
-  };
-}
+/** Signature threads end when no sync has used them for this long. */
+const CHECKER_IDLE_MS = 30_000;
 
 function isCursorNotFound(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'CURSOR_NOT_FOUND';
 }
-
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
   private readonly pageSize: number;
@@ -189,6 +135,11 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
   private readonly touchAfterMs: number;
   private readonly maxRestarts: number;
   private readonly flushItems: number;
+  private readonly pagesAhead: number;
+  private readonly checkerThreads: number | undefined;
+  /** Signature threads, kept between syncs with the same key and ended after a while unused. */
+  private checker: { pem: string; checker: SignatureChecker } | null = null;
+  private checkerIdle: NodeJS.Timeout | null = null;
   private readonly now: () => number;
   private readonly onProgress: ((r: SyncReport) => void) | undefined;
   private readonly running = new Map<string, Promise<SyncReport>>();
@@ -209,8 +160,41 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
     this.touchAfterMs = opts.touchAfterMs ?? 60_000;
     this.maxRestarts = opts.maxRestarts ?? 5;
     this.flushItems = Math.max(1, opts.flushItems ?? 5000);
+    this.pagesAhead = Math.max(1, opts.pagesAhead ?? 3);
+    this.checkerThreads = opts.checkerThreads;
     this.now = opts.now ?? Date.now;
     this.onProgress = opts.onProgress;
+  }
+
+  /** The signature threads for a tracker key (started on first use, ended when unused for 30 s). */
+  private checkerFor(pem: string, verifier: ItemVerifier): SignatureChecker {
+    if (this.checkerIdle) clearTimeout(this.checkerIdle);
+    this.checkerIdle = null;
+    if (this.checker && (this.checker.pem !== pem || this.checker.checker.broken)) {
+      void this.checker.checker.close();
+      this.checker = null;
+    }
+    this.checker ??= {
+      pem,
+      checker: new SignatureChecker(verifier.key!, verifier.signatureBytes, this.checkerThreads),
+    };
+    return this.checker.checker;
+  }
+
+  private checkerUnused(): void {
+    if (!this.checker || this.running.size > 0) return;
+    if (this.checkerIdle) clearTimeout(this.checkerIdle);
+    this.checkerIdle = setTimeout(() => void this.close(), CHECKER_IDLE_MS);
+    this.checkerIdle.unref();
+  }
+
+  /** Ends the signature threads (a later sync starts them again). */
+  async close(): Promise<void> {
+    if (this.checkerIdle) clearTimeout(this.checkerIdle);
+    this.checkerIdle = null;
+    const c = this.checker;
+    this.checker = null;
+    await c?.checker.close();
   }
 
   isRunning(scope: string): boolean {
@@ -257,7 +241,10 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
       complete: false,
     };
     this.reports.set(scope, report);
-    const p = this.run(scope, source, report).finally(() => this.running.delete(scope));
+    const p = this.run(scope, source, report).finally(() => {
+      this.running.delete(scope);
+      this.checkerUnused();
+    });
     this.running.set(scope, p);
     return p;
   }
@@ -341,41 +328,56 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
     let jumped = false;
     // New items are stored in batches of about flushItems (bigger transactions write the random-keyed
     // indexes far less often); the saved progress only ever covers pages whose items are stored.
-    let buffer: CachedItem[] = [];
-    let processed = -1;
-    const flush = (): void => {
-      if (buffer.length > 0) report.added += this.cache.transactions.insertItems(scope, buffer);
-      buffer = [];
-      if (processed >= 0) {
-        this.cache.syncMeta.update(scope, {
-          complete: false,
-          pending: { total, covered: processed, baseComplete },
-        });
-      }
-    };
+    const queue = new StoreQueue({
+      verifier,
+      checker: () => this.checkerFor(source.trackerPem, verifier),
+      flushItems: this.flushItems,
+      pagesAhead: this.pagesAhead,
+      report,
+      store: (rows: EncodedStoredItem[], processed: number) => {
+        if (rows.length > 0) report.added += this.cache.transactions.insertEncoded(scope, rows);
+        if (processed >= 0) {
+          this.cache.syncMeta.update(scope, {
+            complete: false,
+            pending: { total, covered: processed, baseComplete },
+          });
+        }
+      },
+    });
+    const scopeId = this.cache.transactions.scopeIdOf(scope, true);
+    // Nothing cached yet (a first sync): no item of this cursor can be known.
+    const anyCached = meta.newestTxId !== null || meta.pending !== null;
     try {
       for (;;) {
         const start = (page - 1) * ps;
         let knownInSkip = false;
         let knownBelow = false;
-        const fresh: CachedItem[] = [];
+        const ids = items.map((raw) =>
+          raw !== null && typeof raw === 'object' && typeof (raw as { tx_id?: unknown }).tx_id === 'string'
+            ? (raw as { tx_id: string }).tx_id
+            : null,
+        );
+        const known = anyCached
+          ? this.cache.transactions.knownTxIds(
+              scopeId,
+              ids.filter((id): id is string => id !== null),
+            )
+          : null;
+        const fresh: FreshItem[] = [];
         for (let i = 0; i < items.length; i++) {
-          if (i > 0 && i % YIELD_EVERY === 0) await tick();
           const pos = start + i;
-          const item = parseUnverified(items[i]);
-          if (!item) {
-            report.errors++;
-            continue;
-          }
-          if (this.cache.transactions.hasTx(scope, item.txId)) {
+          // An id already cached: nothing more to read of it (its signature was checked then).
+          if (known?.has(ids[i]!)) {
             if (pos >= skipTo) knownBelow = true;
             else if (pos >= skipFrom) knownInSkip = true;
             continue;
           }
-          item.signature = itemSignatureVerdict(item.raw, verifier);
-          if (item.signature === 'invalid') report.invalid++;
-          else if (item.signature === 'unverifiable') report.unverifiable++;
-          fresh.push(item);
+          const item = encodeItem(items[i]);
+          if (!item) {
+            report.errors++;
+            continue;
+          }
+          fresh.push({ item, raw: items[i] as Record<string, unknown> });
         }
         report.fetched += items.length;
         if (jumped && !knownInSkip) {
@@ -383,20 +385,17 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
           jumped = false;
           skipFrom = skipTo = 0;
           stopAtKnown = false;
-          buffer.push(...fresh);
-          flush();
+          await queue.add(fresh, null, true);
           page = 1;
           items = await this.nextPage(source, cursorId, page, lastUsed, report);
           lastUsed = this.now();
           continue;
         }
         jumped = false;
-        buffer.push(...fresh);
-        processed = Math.min(total, start + items.length);
-        if (buffer.length >= this.flushItems) flush();
+        await queue.add(fresh, Math.min(total, start + items.length), false);
         this.emitProgress(report);
         if (stopAtKnown && knownBelow) return;
-        if (items.length < ps || processed >= total) return;
+        if (items.length < ps || start + items.length >= total) return;
         page++;
         const nextStart = (page - 1) * ps;
         if (nextStart >= skipFrom && nextStart < skipTo) {
@@ -410,7 +409,7 @@ export class HistorySync extends EventEmitter<{ progress: [SyncReport] }> {
         lastUsed = this.now();
       }
     } finally {
-      flush();
+      await queue.finish();
     }
   }
 

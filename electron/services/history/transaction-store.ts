@@ -1,37 +1,49 @@
 /**
  * The cached transactions of each scope (SPEC §7: the full history survives restarts and works
- * offline): stored once per scope with their signature verdicts, paged newest first with a keyset
- * cursor, filtered, and read as iterators for the CSV export and the chart.
+ * offline): stored once per scope with their signature verdicts (item-codec.ts: the exact item is
+ * kept, in about a third of its JSON's size), paged newest first with a keyset cursor, filtered and
+ * searched (filter-sql.ts), and read as iterators for the CSV export and the chart.
  */
 import Database from 'better-sqlite3';
 import type { HistoryFilter, HistoryItem, HistoryPage } from '../../../shared/api/models';
 import { TxType } from '../../../shared/protocol/commands';
 import type { ChannelTransactions } from '../channels/ports';
-import type { CacheDb } from './cache-db';
+import { attachLabels, tuneConnection, type CacheDb } from './cache-db';
 import { HistoryCacheError } from './errors';
 import {
-  countParams,
-  countSql,
+  countQuery,
   filterSql,
-  matchingParams,
-  matchingSql,
+  LABEL_COLUMNS,
+  matchingQuery,
   parseFilter,
   toItem,
   TX_COLUMNS,
   type FilterSql,
-  type SignatureVerdict,
+  type Keyset,
   type TxRow,
 } from './filter-sql';
+import {
+  decodeItem,
+  encodeItem,
+  ITEM_COLUMNS,
+  VERDICT_CODES,
+  type EncodedItem,
+  type SignatureVerdict,
+  type StoredItemRow,
+} from './item-codec';
 
-export type { SignatureVerdict } from './filter-sql';
+export type { SignatureVerdict } from './item-codec';
 
-/** One transaction as the cache stores it: the model fields plus what the model leaves out. */
-export interface CachedItem extends HistoryItem {
-  version: string;
-  /** The signer's PEM as the item carried it (stored once per distinct PEM). */
-  pk: string;
-  /** The item exactly as received (JSON object), `sign` and unknown extra fields included. */
-  raw: Record<string, unknown>;
+/** An item to store: the item as received from the tracker and the verdict on its signature. */
+export interface StoredItem {
+  raw: unknown;
+  signature: SignatureVerdict;
+}
+
+/** An item already encoded (HistorySync encodes while the signatures are being checked). */
+export interface EncodedStoredItem {
+  item: EncodedItem;
+  signature: SignatureVerdict;
 }
 
 /** An item with the one extra field the CSV export writes. */
@@ -61,100 +73,104 @@ export interface ItemWithRelations {
   children: HistoryItem[];
 }
 
-const DECIMAL = /^(0|[1-9][0-9]*)$/;
-const VERDICTS: ReadonlySet<string> = new Set<SignatureVerdict>(['valid', 'invalid', 'unverifiable']);
 const MAX_LIMIT = 1000;
 const DEFAULT_LIMIT = 100;
 
-/** The opaque keyset cursor: base64url of JSON [timestamp, tx_id] of the last row of a page. */
-function encodeCursor(timestamp: number, txId: string): string {
-  return Buffer.from(JSON.stringify([timestamp, txId]), 'utf8').toString('base64url');
+/** The opaque keyset cursor: base64url of JSON [timestamp, seq] of the last row of a page. */
+function encodeCursor(timestamp: number, seq: number): string {
+  return Buffer.from(JSON.stringify([timestamp, seq]), 'utf8').toString('base64url');
 }
 
-function decodeCursor(cursor: string): { timestamp: number; txId: string } {
+function decodeCursor(cursor: string): Keyset {
   let v: unknown;
   try {
     v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw new HistoryCacheError('BAD_CURSOR', 'the page cursor is not one this cache issued');
   }
-  if (
-    !Array.isArray(v) ||
-    v.length !== 2 ||
-    !Number.isSafeInteger(v[0]) ||
-    typeof v[1] !== 'string' ||
-    v[1].length > 256
-  ) {
+  if (!Array.isArray(v) || v.length !== 2 || !Number.isSafeInteger(v[0]) || !Number.isSafeInteger(v[1])) {
     throw new HistoryCacheError('BAD_CURSOR', 'the page cursor is not one this cache issued');
   }
-  return { timestamp: v[0] as number, txId: v[1] };
+  return [v[0] as number, v[1] as number];
 }
 
-function checkItems(items: readonly CachedItem[]): void {
-  // INSERT OR IGNORE would also drop rows breaking a CHECK or NOT NULL silently: refuse them here.
-  for (const it of items) {
-    if (typeof it.txId !== 'string' || it.txId === '' || !VERDICTS.has(it.signature)) {
-      throw new HistoryCacheError('BAD_ARGUMENT', `item ${String(it.txId)}: bad id or signature verdict`);
-    }
-    for (const v of [it.amount, it.volume, it.quantumCount, it.priceAmount, it.plannedQuantumCount]) {
-      if (!DECIMAL.test(v))
-        throw new HistoryCacheError('BAD_ARGUMENT', `item ${it.txId}: ${v} is not a decimal`);
-    }
-  }
-}
+const INSERT_SQL = `INSERT OR IGNORE INTO tx (scope_id, timestamp, tx_id, parent_tx_id, tx_type, from_id,
+  to_id, amount, volume, quantum_count, contract_id, price_amount, price_quantum_power,
+  planned_quantum_count, timelock, status, version, verdict, pk_id, shape_id, sign, extra)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-const INSERT_SQL = `INSERT OR IGNORE INTO tx (scope_id, ${TX_COLUMNS}, version, pk_id, raw)
-  VALUES (@scope_id, @tx_id, @parent_tx_id, @tx_type, @from_address, @to_address, @amount, @volume,
-  @quantum_count, @contract_id, @price_amount, @price_quantum_power, @planned_quantum_count, @timelock,
-  @timestamp, @status, @signature, @version, @pk_id, @raw)`;
+/** The columns that rebuild an item exactly (item-codec.ts decodeItem). */
+const RAW_COLUMNS = `${ITEM_COLUMNS}, tx.version, (SELECT pem FROM pems WHERE id = tx.pk_id) AS pem, tx.sign,
+  (SELECT shape FROM shapes WHERE id = tx.shape_id) AS shape, tx.extra`;
 
 export class TransactionStore {
-  /** COUNT(*) per scope and filter, dropped whenever the scope gains or loses items. */
+  /** COUNT(*) per scope and filter, dropped whenever the scope gains or loses items or labels change. */
   private readonly counts = new Map<number, Map<string, number>>();
 
   constructor(private readonly c: CacheDb) {
     c.onScopeCleared((id) => this.counts.delete(id));
   }
 
-  /** Stores items in one database transaction; items already cached are ignored. Returns how many were new. */
-  insertItems(scope: string, items: readonly CachedItem[]): number {
+  /** Searches by label count differently once labels change. */
+  labelsChanged(): void {
+    this.counts.clear();
+  }
+
+  /**
+   * Stores items in one database transaction; items already cached are ignored. Returns how many
+   * were new. A malformed item refuses the whole batch (nothing stored).
+   */
+  insertItems(scope: string, items: readonly StoredItem[]): number {
+    const encoded = items.map((it) => {
+      const item = encodeItem(it.raw);
+      if (!item || !(it.signature in VERDICT_CODES)) {
+        const id = (it.raw as { tx_id?: unknown } | null)?.tx_id;
+        throw new HistoryCacheError('BAD_ARGUMENT', `item ${String(id)}: not a transaction item or verdict`);
+      }
+      return { item, signature: it.signature };
+    });
+    return this.insertEncoded(scope, encoded);
+  }
+
+  /** Stores encoded items in one database transaction; returns how many were new. */
+  insertEncoded(scope: string, items: readonly EncodedStoredItem[]): number {
     if (items.length === 0) return 0;
-    checkItems(items);
     let added = 0;
-    const scopeId = this.c.scopeId(scope, true);
-    const insert = this.c.prepared(INSERT_SQL);
-    const store = this.c.db.transaction(() => {
-      for (const it of items) {
-        const raw: Record<string, unknown> = { ...it.raw };
-        if (raw.pk === it.pk) delete raw.pk;
-        added += insert.run({
-          scope_id: scopeId,
-          tx_id: it.txId,
-          parent_tx_id: it.parentTxId,
-          tx_type: it.txType,
-          from_address: it.from,
-          to_address: it.to,
-          amount: it.amount,
-          volume: it.volume,
-          quantum_count: it.quantumCount,
-          contract_id: it.contractId,
-          price_amount: it.priceAmount,
-          price_quantum_power: it.pricePower,
-          planned_quantum_count: it.plannedQuantumCount,
-          timelock: it.timelock,
-          timestamp: it.timestamp,
-          status: it.status,
-          signature: it.signature,
-          version: it.version,
-          pk_id: this.c.pemId(it.pk),
-          raw: JSON.stringify(raw),
-        }).changes;
+    const c = this.c;
+    const scopeId = c.scopeId(scope, true);
+    const insert = c.prepared(INSERT_SQL);
+    const store = c.db.transaction(() => {
+      for (const { item: e, signature } of items) {
+        added += insert.run(
+          scopeId,
+          e.timestamp,
+          e.txId,
+          e.parentTxId,
+          e.txType,
+          c.addressId(e.from),
+          c.addressId(e.to),
+          e.amount,
+          e.volume,
+          e.quantumCount,
+          e.contractId,
+          e.priceAmount,
+          e.pricePower,
+          e.plannedQuantumCount,
+          e.timelock,
+          e.status,
+          e.version,
+          VERDICT_CODES[signature],
+          c.pemId(e.pk),
+          c.shapeId(e.shape),
+          e.sign,
+          e.extra,
+        ).changes;
       }
     });
     try {
       store();
     } catch (e) {
-      this.c.forgetPems();
+      c.forgetIds();
       throw e;
     }
     if (added > 0) this.counts.delete(scopeId);
@@ -169,24 +185,39 @@ export class TransactionStore {
     );
   }
 
-  /** The newest cached tx_id of a scope (by timestamp, then tx_id), or null. */
+  /** Which of `txIds` a scope holds (one query for a whole tracker page). */
+  knownTxIds(scopeId: number, txIds: readonly string[]): Set<string> {
+    if (txIds.length === 0) return new Set();
+    const rows = this.c
+      .prepared(`SELECT tx_id FROM tx WHERE scope_id = ? AND tx_id IN (SELECT value FROM json_each(?))`)
+      .all(scopeId, JSON.stringify(txIds)) as { tx_id: string }[];
+    return new Set(rows.map((r) => r.tx_id));
+  }
+
+  /** A scope's id (−1 for an unknown scope unless `create`). */
+  scopeIdOf(scope: string, create = false): number {
+    return this.c.scopeId(scope, create);
+  }
+
+  /** The newest cached tx_id of a scope (the first of the newest-first order), or null. */
   newestTxId(scope: string): string | null {
     const row = this.c
-      .prepared(`SELECT tx_id FROM tx WHERE scope_id = ? ORDER BY timestamp DESC, tx_id DESC LIMIT 1`)
+      .prepared(`SELECT tx_id FROM tx WHERE scope_id = ? ORDER BY timestamp DESC, seq LIMIT 1`)
       .get(this.c.scopeId(scope, false)) as { tx_id: string } | undefined;
     return row?.tx_id ?? null;
   }
 
   /** Number of cached items of a scope matching a filter. */
   count(scope: string, filter: HistoryFilter = {}): number {
-    return this.countOf(this.c.scopeId(scope, false), filterSql(parseFilter(filter)));
+    return this.countOf(this.c.scopeId(scope, false), filterSql(this.c, parseFilter(filter)));
   }
 
   private countOf(scopeId: number, f: FilterSql): number {
     let perScope = this.counts.get(scopeId);
     const hit = perScope?.get(f.key);
     if (hit !== undefined) return hit;
-    const { n } = this.c.prepared(countSql(f)).get(...countParams(scopeId, f)) as { n: number };
+    const q = countQuery(scopeId, f);
+    const { n } = this.c.prepared(q.sql).get(...q.params) as { n: number };
     if (!perScope) this.counts.set(scopeId, (perScope = new Map()));
     if (perScope.size >= 64) perScope.clear();
     perScope.set(f.key, n);
@@ -194,9 +225,10 @@ export class TransactionStore {
   }
 
   /**
-   * One page, newest first by (timestamp DESC, tx_id DESC), with keyset pagination: `next` encodes the
+   * One page, newest first by (timestamp DESC, seq: ties in the order they were cached, which is the
+   * tracker's), with keyset pagination: `next` encodes the
    * last row and the following page starts strictly after it (no OFFSET, no gaps or repeats while
-   * items are added). `total` counts every cached item matching the filter.
+   * items are added). `total` counts every cached item matching the filter. Items carry their labels.
    */
   query(scope: string, opts: HistoryQueryOptions = {}): HistoryPage {
     const filter = parseFilter(opts.filter);
@@ -205,25 +237,28 @@ export class TransactionStore {
       throw new HistoryCacheError('BAD_ARGUMENT', `limit must be an integer 1–${MAX_LIMIT}`);
     }
     const scopeId = this.c.scopeId(scope, false);
-    const f = filterSql(filter);
-    const c = opts.after ? decodeCursor(opts.after) : null;
-    const keyset: [number, string] | null = c ? [c.timestamp, c.txId] : null;
-    const rows = this.c
-      .prepared(matchingSql(TX_COLUMNS, f, keyset !== null, true))
-      .all(...matchingParams(scopeId, f, keyset, limit + 1)) as TxRow[];
+    const f = filterSql(this.c, filter);
+    const q = matchingQuery(
+      `${TX_COLUMNS}, ${LABEL_COLUMNS}`,
+      scopeId,
+      f,
+      opts.after ? decodeCursor(opts.after) : null,
+      limit + 1,
+    );
+    const rows = this.c.prepared(q.sql).all(...q.params) as TxRow[];
     const more = rows.length > limit;
     if (more) rows.length = limit;
     const last = rows[rows.length - 1];
     return {
       items: rows.map(toItem),
-      next: more && last ? encodeCursor(last.timestamp, last.tx_id) : null,
+      next: more && last ? encodeCursor(last.timestamp, last.seq) : null,
       total: this.countOf(scopeId, f),
     };
   }
 
   private row(scopeId: number, txId: string): TxRow | undefined {
     return this.c
-      .prepared(`SELECT ${TX_COLUMNS} FROM tx WHERE scope_id = ? AND tx_id = ?`)
+      .prepared(`SELECT ${TX_COLUMNS}, ${LABEL_COLUMNS} FROM tx WHERE scope_id = ? AND tx_id = ?`)
       .get(scopeId, txId) as TxRow | undefined;
   }
 
@@ -235,39 +270,41 @@ export class TransactionStore {
     const parent = row.parent_tx_id ? this.row(scopeId, row.parent_tx_id) : undefined;
     const children = this.c
       .prepared(
-        `SELECT ${TX_COLUMNS} FROM tx INDEXED BY tx_by_parent
-         WHERE scope_id = ? AND parent_tx_id = ? AND parent_tx_id <> '' ORDER BY timestamp, tx_id`,
+        `SELECT ${TX_COLUMNS}, ${LABEL_COLUMNS} FROM tx INDEXED BY tx_by_parent
+         WHERE scope_id = ? AND parent_tx_id = ? AND parent_tx_id <> '' ORDER BY timestamp, seq DESC`,
       )
       .all(scopeId, txId) as TxRow[];
     return { item: toItem(row), parent: parent ? toItem(parent) : null, children: children.map(toItem) };
   }
 
-  /** The item as the tracker sent it (e.g. to verify its signature again), or null. */
+  /**
+   * The item exactly as the tracker sent it (`JSON.stringify` gives its JSON as received; its
+   * signature can be verified again against the tracker key), or null.
+   */
   rawItem(scope: string, txId: string): Record<string, unknown> | null {
     const row = this.c
-      .prepared(
-        `SELECT raw, pems.pem AS pem FROM tx LEFT JOIN pems ON pems.id = tx.pk_id WHERE scope_id = ? AND tx_id = ?`,
-      )
-      .get(this.c.scopeId(scope, false), txId) as { raw: string; pem: string | null } | undefined;
-    if (!row) return null;
-    const raw = JSON.parse(row.raw) as Record<string, unknown>;
-    return row.pem !== null && !('pk' in raw) ? { ...raw, pk: row.pem } : raw;
+      .prepared(`SELECT ${RAW_COLUMNS} FROM tx WHERE scope_id = ? AND tx_id = ?`)
+      .get(this.c.scopeId(scope, false), txId) as StoredItemRow | undefined;
+    return row ? decodeItem(row) : null;
   }
 
   /**
-   * Every matching item, newest first, read with a streaming iterator on a separate read-only
+   * Every matching item, newest first, read with a streaming iterator on a separate reading
    * connection: one consistent snapshot however long the reader takes, and the main connection stays
    * free. Closing the iterator (a `for…of` that ends or breaks) closes that connection.
    */
   *exportedItems(scope: string, filter: HistoryFilter = {}): Generator<ExportedItem> {
-    const f = filterSql(parseFilter(filter));
+    const f = filterSql(this.c, parseFilter(filter));
     const scopeId = this.c.scopeId(scope, false);
-    const reader = new Database(this.c.path, { readonly: true, fileMustExist: true });
+    const reader = new Database(this.c.path, { fileMustExist: true });
     try {
-      const st = reader.prepare(matchingSql(`${TX_COLUMNS}, version`, f, false, false));
-      for (const r of st.iterate(...matchingParams(scopeId, f, null, null)) as IterableIterator<
-        TxRow & { version: string }
-      >) {
+      tuneConnection(reader);
+      attachLabels(reader, this.c.opts.labelsPath);
+      // Reads only (set after attaching: an empty labels schema may have been made in memory).
+      reader.pragma('query_only = ON');
+      const q = matchingQuery(`${TX_COLUMNS}, tx.version`, scopeId, f, null, null);
+      const st = reader.prepare(q.sql);
+      for (const r of st.iterate(...q.params) as IterableIterator<TxRow & { version: string }>) {
         yield { ...toItem(r), version: r.version };
       }
     } finally {
@@ -291,7 +328,10 @@ export class TransactionStore {
   /** Every address an OPEN_SPEND or OPEN_INCOME item of the scope opened (the identity's own). */
   openedAddresses(scope: string): string[] {
     const rows = this.c
-      .prepared(`SELECT DISTINCT to_address AS a FROM tx WHERE scope_id = ? AND tx_type IN (?, ?)`)
+      .prepared(
+        `SELECT address AS a FROM addresses WHERE id IN
+         (SELECT to_id FROM tx WHERE scope_id = ? AND tx_type IN (?, ?))`,
+      )
       .all(this.c.scopeId(scope, false), TxType.OPEN_SPEND, TxType.OPEN_INCOME) as { a: string }[];
     return rows.map((r) => r.a);
   }
@@ -299,11 +339,30 @@ export class TransactionStore {
   /** The CLOSE_TRANSFER items of a scope (any order). */
   *settlements(scope: string): Generator<SettlementRow> {
     const st = this.c.prepared(
-      `SELECT timestamp, from_address AS "from", to_address AS "to", amount, volume FROM tx WHERE scope_id = ? AND tx_type = ?`,
+      `SELECT timestamp, from_id, to_id, CAST(amount AS TEXT) AS amount, CAST(volume AS TEXT) AS volume
+       FROM tx WHERE scope_id = ? AND tx_type = ?`,
     );
-    yield* st.iterate(this.c.scopeId(scope, false), TxType.CLOSE_TRANSFER) as IterableIterator<SettlementRow>;
+    const addresses = new Map<number, string>();
+    const address = this.c.prepared(`SELECT address FROM addresses WHERE id = ?`);
+    const addressOf = (id: number): string => {
+      let a = addresses.get(id);
+      if (a === undefined) addresses.set(id, (a = (address.get(id) as { address: string }).address));
+      return a;
+    };
+    type Row = { timestamp: number; from_id: number; to_id: number; amount: string; volume: string };
+    for (const r of st.iterate(
+      this.c.scopeId(scope, false),
+      TxType.CLOSE_TRANSFER,
+    ) as IterableIterator<Row>) {
+      yield {
+        timestamp: r.timestamp,
+        from: addressOf(r.from_id),
+        to: addressOf(r.to_id),
+        amount: r.amount,
+        volume: r.volume,
+      };
+    }
   }
-
   /** The TX_OPEN_TRANSFER and TX_CLOSE_TRANSFER items of a channel, as far as they are cached. */
   channelTransactions(scope: string, channelId: string): ChannelTransactions {
     const { items } = this.query(scope, {

@@ -1,10 +1,11 @@
 /**
- * The tracker's SQLite schema. Amounts are uint64 and SQLite integers are signed 64-bit, so every
- * amount and byte count is kept as a decimal TEXT and computed with bigint.
+ * The tracker's SQLite schema, as versioned migrations. Amounts are uint64 and SQLite integers are
+ * signed 64-bit, so every amount and byte count is kept as a decimal TEXT and computed with bigint.
  */
-export const SCHEMA_VERSION = 1;
+import type { Migration } from '../migrations';
 
-export const SCHEMA_SQL = `
+/** Version 1: the schema of the first releases (IF NOT EXISTS: such databases are its baseline). */
+const V1_INITIAL = `
 CREATE TABLE IF NOT EXISTS meta (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -100,3 +101,40 @@ CREATE TABLE IF NOT EXISTS tx_parties (
   PRIMARY KEY (owner_id, seq)
 ) STRICT, WITHOUT ROWID;
 `;
+
+/**
+ * Version 2: a history item is stored unsigned (sign NULL) by its command and signed after the
+ * commit (ledger/engine/item-signer.ts). SQLite cannot drop a NOT NULL: the table is rebuilt.
+ */
+const V2_DEFERRED_SIGNATURES = `
+CREATE TABLE transactions_v2 (
+  seq                   INTEGER PRIMARY KEY AUTOINCREMENT,
+  tx_id                 TEXT NOT NULL UNIQUE,
+  parent_tx_id          TEXT NOT NULL,
+  tx_type               INTEGER NOT NULL,
+  from_address          TEXT NOT NULL,
+  to_address            TEXT NOT NULL,
+  amount                TEXT NOT NULL,
+  volume                TEXT NOT NULL,
+  quantum_count         TEXT NOT NULL,
+  contract_id           TEXT NOT NULL,
+  price_amount          TEXT NOT NULL,
+  price_quantum_power   INTEGER NOT NULL,
+  planned_quantum_count TEXT NOT NULL,
+  timelock              INTEGER NOT NULL,
+  timestamp             INTEGER NOT NULL,
+  status                INTEGER NOT NULL,
+  version               TEXT NOT NULL,
+  sign                  TEXT                -- NULL until signed after the commit
+) STRICT;
+INSERT INTO transactions_v2 SELECT * FROM transactions;
+DROP TABLE transactions;
+ALTER TABLE transactions_v2 RENAME TO transactions;
+CREATE INDEX transactions_contract ON transactions (contract_id);
+CREATE INDEX transactions_unsigned ON transactions (seq) WHERE sign IS NULL;
+`;
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial schema', sql: V1_INITIAL },
+  { version: 2, name: 'history items signed after the commit', sql: V2_DEFERRED_SIGNATURES },
+];

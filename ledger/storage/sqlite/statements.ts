@@ -12,7 +12,7 @@ import type {
   NewTxRow,
   TxRow,
 } from '../../engine/rows';
-import type { HistoryQuery, LedgerReads, LedgerWrites } from '../port';
+import type { HistoryQuery, ItemSignature, LedgerReads, LedgerWrites } from '../port';
 
 const FILTER_COLUMNS = [
   ['txType', 't.tx_type'],
@@ -42,9 +42,10 @@ export class Statements {
   readonly setMeta: Statement<[string, string]>;
   readonly lastSeq: Statement<[], { seq: number }>;
   readonly nextSeq: Statement<[], { seq: number }>;
-  readonly insertTx: Statement<[TxRow]>;
+  readonly insertTx: Statement<[NewTxRow]>;
   readonly insertParty: Statement<[string, number]>;
   readonly setSign: Statement<[string, number]>;
+  readonly unsigned: Statement<[number], TxRow>;
   private readonly history = new Map<string, { count: Statement; page: Statement }>();
 
   constructor(private readonly db: Db) {
@@ -98,9 +99,10 @@ export class Statements {
        price_amount, price_quantum_power, planned_quantum_count, timelock, timestamp, status, version, sign)
       VALUES (@seq, @tx_id, @parent_tx_id, @tx_type, @from_address, @to_address, @amount, @volume, @quantum_count,
        @contract_id, @price_amount, @price_quantum_power, @planned_quantum_count, @timelock, @timestamp,
-       @status, @version, @sign)`);
+       @status, @version, NULL)`);
     this.insertParty = db.prepare(`INSERT OR IGNORE INTO tx_parties (owner_id, seq) VALUES (?, ?)`);
-    this.setSign = db.prepare(`UPDATE transactions SET sign = ? WHERE seq = ?`);
+    this.setSign = db.prepare(`UPDATE transactions SET sign = ? WHERE seq = ? AND sign IS NULL`);
+    this.unsigned = db.prepare(`SELECT * FROM transactions WHERE sign IS NULL ORDER BY seq LIMIT ?`);
   }
 
   /** Count and page statements of one filter combination (prepared once). */
@@ -166,18 +168,13 @@ export class SqliteReads implements LedgerReads {
     const h = this.s.historyStatements(q);
     return h.page.all(q.ownerId, q.snapshotSeq, ...h.params, limit, offset) as TxRow[];
   }
-}
-
-/** A signature still being computed for a transaction row of this write. */
-export interface PendingSign {
-  seq: number;
-  sign: Promise<string>;
+  async unsignedTransactions(limit: number) {
+    return this.s.unsigned.all(limit);
+  }
 }
 
 /** The port's writes of one command inside the adapter's current transaction. */
 export class SqliteWrites extends SqliteReads implements LedgerWrites {
-  readonly pendingSigns: PendingSign[] = [];
-
   async insertAddress(row: NewAddressRow) {
     this.s.insertAddress.run(row);
   }
@@ -208,17 +205,17 @@ export class SqliteWrites extends SqliteReads implements LedgerWrites {
   async expiredChannels(now: number) {
     return this.s.expiredChannels.all(now);
   }
+  /** One writer with a clock that never runs backwards: no earlier bound is needed. */
   async nextTxSeq() {
-    return this.s.nextSeq.get()!.seq;
+    return { seq: this.s.nextSeq.get()!.seq, notBefore: 0 };
   }
-  async insertTransaction(row: NewTxRow, parties: string[], sign: Promise<string>) {
-    // Stored now with an empty signature so that the rest of the command sees the row; the adapter
-    // writes the signature before the commit.
-    this.s.insertTx.run({ ...row, sign: '' });
+  async insertTransaction(row: NewTxRow, parties: string[]) {
+    this.s.insertTx.run(row);
     for (const owner of new Set(parties)) this.s.insertParty.run(owner, row.seq);
-    // Awaited before the commit; if this command is undone instead, nobody awaits it.
-    sign.catch(() => undefined);
-    this.pendingSigns.push({ seq: row.seq, sign });
+  }
+  /** Not a command's write: the storage's saveSignatures runs it in a group of its own. */
+  setSignatures(signs: ItemSignature[]): void {
+    for (const s of signs) this.s.setSign.run(s.sign, s.seq);
   }
   async setMeta(key: string, value: string) {
     this.s.setMeta.run(key, value);

@@ -8,11 +8,20 @@
  */
 import { performance } from 'node:perf_hooks';
 import { openDatabase, openReadConnection, type Db } from './open';
-import { SqliteReads, SqliteWrites, Statements, type PendingSign } from './statements';
-import type { CursorStore, LedgerReads, LedgerStorage, LedgerWrites, StorageObserver } from '../port';
+import { SqliteReads, SqliteWrites, Statements } from './statements';
+import type {
+  CursorStore,
+  ItemSignature,
+  LedgerReads,
+  LedgerStorage,
+  LedgerWrites,
+  StorageObserver,
+} from '../port';
 
 interface WriteJob {
   work: (w: LedgerWrites) => Promise<unknown>;
+  /** A command's write (counted in the commit metrics), not item signatures riding along. */
+  command: boolean;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -58,12 +67,17 @@ export class SqliteStorage implements LedgerStorage {
     return work(this.reads);
   }
 
-  write<T>(work: (w: LedgerWrites) => Promise<T>): Promise<T> {
+  write<T>(work: (w: LedgerWrites) => Promise<T>, command = true): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the database is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ work, command, resolve: resolve as (v: unknown) => void, reject });
       this.draining ??= this.drain();
     });
+  }
+
+  /** Rides in the next group commit with the commands (no fsync of its own while commands flow). */
+  saveSignatures(signs: ItemSignature[]): Promise<void> {
+    return this.write(async (w) => (w as SqliteWrites).setSignatures(signs), false);
   }
 
   async close(): Promise<void> {
@@ -87,14 +101,12 @@ export class SqliteStorage implements LedgerStorage {
     const outcomes: Outcome[] = [];
     try {
       db.exec('BEGIN IMMEDIATE');
-      const signs: PendingSign[] = [];
       for (const job of group) {
         db.exec('SAVEPOINT command');
         const scope = new SqliteWrites(this.writeStatements);
         try {
           const value = await job.work(scope);
           db.exec('RELEASE command');
-          signs.push(...scope.pendingSigns);
           outcomes.push({ ok: true, value });
         } catch (error) {
           // Some errors (disk full, I/O) end the whole transaction: then the group fails.
@@ -104,12 +116,10 @@ export class SqliteStorage implements LedgerStorage {
           outcomes.push({ ok: false, error });
         }
       }
-      // The item signatures were made on the workers while the group ran.
-      const signatures = await Promise.all(signs.map((p) => p.sign));
-      signs.forEach((p, i) => this.writeStatements.setSign.run(signatures[i]!, p.seq));
       const started = performance.now();
       db.exec('COMMIT');
-      this.observer?.committed((performance.now() - started) / 1000, group.length);
+      const commands = group.filter((j) => j.command).length;
+      if (commands > 0) this.observer?.committed((performance.now() - started) / 1000, commands);
     } catch (error) {
       if (db.inTransaction) db.exec('ROLLBACK');
       for (const job of group) job.reject(error);

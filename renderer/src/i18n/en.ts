@@ -7,6 +7,7 @@ export default {
     title: 'Wallet Tracker',
     version: 'Version {version}',
     startFailed: 'The app could not start.',
+    viewFailed: 'This screen could not be loaded. Reload the app to try again.',
   },
   common: {
     cancel: 'Cancel',
@@ -210,6 +211,7 @@ export default {
     NOT_LOCAL: 'The other side of this channel is not a local identity.',
     CHANNEL_CLOSED: 'This channel was already closed: the offer cannot open it again.',
     UNTRUSTED_SENDER: 'The file was signed by an unexpected key.',
+    LABELS_VERSION: 'The labels file was written by a newer version of the app.',
     FILE_TOO_LARGE: 'The file is too large.',
     BUSY: 'The app is busy. Try again in a moment.',
     BAD_REQUEST: 'The request was malformed.',
@@ -695,6 +697,44 @@ export default {
     nameThis: 'Name…',
   },
 
+  labels: {
+    title: 'Labels',
+    intro:
+      'Your own names for transactions, addresses and channels ({n} now). History search finds them. The file holds one JSON object per line (BIP-329: type, ref, label), readable by other wallets.',
+    label: 'Label',
+    add: 'Label',
+    placeholder: 'A label of your own',
+    addFor: {
+      tx: 'Add a label to this transaction',
+      addr: 'Add a label to this address',
+      channel: 'Add a label to this channel',
+    },
+    editFor: {
+      tx: 'Edit the label of this transaction',
+      addr: 'Edit the label of this address',
+      channel: 'Edit the label of this channel',
+    },
+    inputFor: {
+      tx: 'Label of the transaction (Enter saves, Escape cancels, empty clears)',
+      addr: 'Label of the address (Enter saves, Escape cancels, empty clears)',
+      channel: 'Label of the channel (Enter saves, Escape cancels, empty clears)',
+    },
+    export: 'Export labels (JSONL)',
+    import: 'Import labels (JSONL)',
+    imported:
+      '{name}: {added} added, {updated} changed, {unchanged} already there, {skipped} lines skipped (blank or of types this app does not use).',
+    refused: '{name} was not imported: {n} lines are not valid labels. Nothing was changed.',
+    problemLine: 'Line {line}: {why}',
+    moreProblems: 'and {n} more lines',
+    problem: {
+      json: 'not JSON',
+      object: 'not an object with a type',
+      type: 'unknown type (tx, addr or channel expected)',
+      ref: 'the ref is missing, empty, too long or has control characters',
+      label: 'the label is missing, empty, longer than 255 characters or has several lines',
+      tooLong: 'the line is too long',
+    },
+  },
   settings: {
     identities: 'Identities',
     trackers: 'Trackers',

@@ -2,6 +2,7 @@ import { useAddressesStore } from './addresses';
 import { useChannelsStore } from './channels';
 import { useContactsStore } from './contacts';
 import { useHistoryStore } from './history';
+import { useLabelsStore } from './labels';
 import { useNotificationsStore } from './notifications';
 import { useSessionStore } from './session';
 import { useSettingsStore } from './settings';
@@ -12,6 +13,7 @@ export {
   useChannelsStore,
   useContactsStore,
   useHistoryStore,
+  useLabelsStore,
   useNotificationsStore,
   useSessionStore,
   useSettingsStore,
@@ -28,9 +30,14 @@ export async function startApp(): Promise<() => void> {
     useChannelsStore().bindEvents(),
     useContactsStore().bindEvents(),
     useHistoryStore().bindEvents(),
+    useLabelsStore().bindEvents(),
   ];
   await useSessionStore().init();
   await useContactsStore()
+    .load()
+    .catch(() => undefined);
+  // Lists show labels once they come; without them (an error) they show bare ids.
+  void useLabelsStore()
     .load()
     .catch(() => undefined);
   return () => offs.forEach((off) => off());
