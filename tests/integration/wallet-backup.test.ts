@@ -8,8 +8,6 @@ import { readFileSync, statSync } from 'node:fs';
 import { connectTrusting, startApp, until, type TestApp } from '../helpers/backend';
 import { startLedger, type LedgerProcess } from '../helpers/ledger-process';
 import type { IdentityInfo } from '../../shared/api/models';
-import type { BackupLabelsPort } from '../../electron/services/backup/wallet-backup';
-import type { BackupLabel } from '../../electron/services/backup/backup-payload';
 import type { KeyProtection } from '../../electron/services/identities/protection';
 
 const PASS = 'correct horse battery';
@@ -22,21 +20,6 @@ function rsaPublic(): string {
     type: 'spki',
     format: 'pem',
   }) as string;
-}
-
-/**
- * The labels a backup carries come through BackupLabelsPort (the labels service, another branch,
- * plugs in there); this keeps them in memory the way that service's all()/replaceAll() do.
- */
-function labelList(initial: BackupLabel[] = []): BackupLabelsPort & { items: BackupLabel[] } {
-  const port = {
-    items: initial,
-    all: () => port.items.slice(),
-    replaceAll: (list: readonly BackupLabel[]) => {
-      port.items = list.slice();
-    },
-  };
-  return port;
 }
 
 /**
@@ -79,11 +62,10 @@ describe('a whole-wallet backup restored into a fresh data folder', () => {
   let spendAddress: string;
   let backupText: string;
   const bobKey = rsaPublic();
-  const originalLabels = labelList();
 
   beforeAll(async () => {
     tracker = await startLedger();
-    original = await startApp({ watch: false, labels: originalLabels });
+    original = await startApp({ watch: false });
     apps.push(original);
     alice = await original.call('identities.create', { name: 'Alice', passphrase: PASS });
     profileId = (await original.call('trackers.add', { name: 'Shared', url: tracker.url })).id;
@@ -96,10 +78,8 @@ describe('a whole-wallet backup restored into a fresh data folder', () => {
     );
     await original.call('contacts.add', { name: 'Bob the peer', publicPem: bobKey });
     await original.call('settings.update', { language: 'ru', theme: 'dark', autoLockMinutes: 7 });
-    originalLabels.items = [
-      { type: 'addr', ref: spendAddress, label: 'video budget' },
-      { type: 'tx', ref: 'tx-1', label: 'first payment' },
-    ];
+    await original.call('labels.set', { type: 'addr', ref: spendAddress, label: 'video budget' });
+    await original.call('labels.set', { type: 'tx', ref: 'tx-1', label: 'first payment' });
   }, SLOW);
 
   afterAll(async () => {
@@ -149,8 +129,7 @@ describe('a whole-wallet backup restored into a fresh data folder', () => {
   it(
     'restores the same wallet on an empty data folder, then syncs its history again',
     async () => {
-      const freshLabels = labelList();
-      const fresh = await startApp({ watch: false, labels: freshLabels });
+      const fresh = await startApp({ watch: false });
       apps.push(fresh);
       const opened = await fresh.call('backup.open', { content: backupText, passphrase: BACKUP_PASS });
       expect(opened.plan).toMatchObject({ mode: 'new', settings: true, labels: { add: 2, keep: 0 } });
@@ -181,7 +160,12 @@ describe('a whole-wallet backup restored into a fresh data folder', () => {
       expect((await fresh.call('identities.unlock', { id: alice.id, passphrase: PASS })).unlocked).toBe(true);
 
       expect((await fresh.call('contacts.list', {})).map((c) => c.name)).toEqual(['Bob the peer']);
-      expect(freshLabels.items).toEqual(originalLabels.items);
+      // The real labels service of each app: what one labelled, the other has.
+      const sorted = (l: { type: string; ref: string }[]) =>
+        [...l].sort((a, b) => `${a.type}${a.ref}`.localeCompare(`${b.type}${b.ref}`));
+      const originalLabels = await original.call('labels.list', {});
+      expect(originalLabels).toHaveLength(2);
+      expect(sorted(await fresh.call('labels.list', {}))).toEqual(sorted(originalLabels));
       expect(await fresh.call('settings.get', {})).toMatchObject({
         language: 'ru',
         theme: 'dark',
