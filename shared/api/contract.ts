@@ -19,6 +19,7 @@ import {
   historyPage,
   historyQuery,
   identityInfo,
+  runningBalance,
   settings,
   syncStatus,
   textFile,
@@ -182,6 +183,10 @@ export const requests = {
       item: historyItem.nullable(),
       parent: historyItem.nullable(),
       children: z.array(historyItem),
+      /** Each own address of the item: its balance before and after it, over the cached history. */
+      balances: z.array(runningBalance),
+      /** Whether the cache holds the whole history (else balances count only what is cached). */
+      complete: z.boolean(),
     }),
   ),
   'history.sync': method(z.object({ identityId: id }), syncStatus),
@@ -190,8 +195,18 @@ export const requests = {
     z.object({ identityId: id, filter: historyFilter.default({}) }),
     z.object({ fileName: z.string(), path: z.string(), rows: z.number().int() }),
   ),
+  /** Buckets over the cached history, or over [fromTime, toTime] (the chart zoomed in). */
   'history.chart': method(
-    z.object({ identityId: id, buckets: z.number().int().min(2).max(200).default(30) }),
+    z
+      .object({
+        identityId: id,
+        buckets: z.number().int().min(2).max(1000).default(30),
+        fromTime: z.number().int().nonnegative().optional(),
+        toTime: z.number().int().nonnegative().optional(),
+      })
+      .refine((a) => a.fromTime === undefined || a.toTime === undefined || a.fromTime <= a.toTime, {
+        message: 'fromTime must not be after toTime',
+      }),
     z.array(chartPoint),
   ),
 

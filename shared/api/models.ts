@@ -5,6 +5,8 @@
 import { z } from 'zod';
 
 const decimal = z.string().regex(/^(0|[1-9][0-9]*)$/);
+/** A balance computed from the cache: negative only while the cached history misses older items. */
+const signedDecimal = z.string().regex(/^-?(0|[1-9][0-9]*)$/);
 const id = z.string().min(1).max(128);
 
 export const identityInfo = z.object({
@@ -134,6 +136,24 @@ export const channelView = z.object({
 });
 export type ChannelView = z.infer<typeof channelView>;
 
+/**
+ * Whose an address of a history item is, seen from the identity shown: its own spend, income or
+ * common address, the tracker's own wallet, or someone else's.
+ */
+export const addressRole = z.enum(['spend', 'income', 'common', 'tracker', 'other']);
+export type AddressRole = z.infer<typeof addressRole>;
+
+/**
+ * What an item does to the owner's money: in (+, earned or funded), out (−, paid or returned), self
+ * (moved between the owner's own addresses, the tracker's forwarding of a closed income address's
+ * earnings to the common address included: neutral), none (nothing moved, or not the owner's).
+ */
+export const itemFlow = z.enum(['in', 'out', 'self', 'none']);
+export type ItemFlow = z.infer<typeof itemFlow>;
+
+export const ownerView = z.object({ from: addressRole, to: addressRole, flow: itemFlow });
+export type OwnerView = z.infer<typeof ownerView>;
+
 export const historyItem = z.object({
   txId: z.string(),
   parentTxId: z.string(),
@@ -150,6 +170,8 @@ export const historyItem = z.object({
   timelock: z.number(),
   timestamp: z.number(),
   status: z.number().int(),
+  /** The item seen from the identity shown (set by the history service, not stored). */
+  owner: ownerView.optional(),
   /** valid: the tracker's item signature verifies; invalid: it does not; unverifiable: none usable. */
   signature: z.enum(['valid', 'invalid', 'unverifiable']),
   /** The owner's labels of the item, its channel and its addresses (absent when there is none). */
@@ -208,7 +230,28 @@ export const syncStatus = z.object({
 });
 export type SyncStatus = z.infer<typeof syncStatus>;
 
-export const chartPoint = z.object({ t: z.number(), earned: decimal, paidBytes: decimal });
+/** One own address's balance just before and just after an item (bigint sums over the cache). */
+export const runningBalance = z.object({
+  address: z.string(),
+  role: addressRole,
+  before: signedDecimal,
+  after: signedDecimal,
+});
+export type RunningBalance = z.infer<typeof runningBalance>;
+
+/**
+ * One time bucket of the chart, from `t` (its start) to the next point's `t`. Sums are exact
+ * decimals (bigint in the main process): the renderer turns them into numbers only to draw.
+ * earned / paid: atoms of channel settlements to / from the owner's addresses; paidBytes: the
+ * traffic those payments bought; balance: all the owner's addresses together at the bucket's end.
+ */
+export const chartPoint = z.object({
+  t: z.number(),
+  earned: decimal,
+  paid: decimal,
+  paidBytes: decimal,
+  balance: signedDecimal,
+});
 export type ChartPoint = z.infer<typeof chartPoint>;
 
 export const settings = z.object({

@@ -448,7 +448,7 @@ describe('HistoryCache', () => {
     expect(table.slice(1).map((r) => r[6])).toEqual(sorted.map((i) => i.amount));
   });
 
-  it('charts earnings and paid bytes with bigint sums', () => {
+  it('charts earnings, payments, paid bytes and the balance with bigint sums', () => {
     const own = ['0x0dmineIncome', '0x0cmineSpend'];
     const common = '0x0bmine';
     const huge = 2n ** 62n;
@@ -501,9 +501,25 @@ describe('HistoryCache', () => {
     const pts = cache.chart('s', { buckets: 10, commonAddress: common });
     expect(pts).toHaveLength(10);
     expect(pts.map((p) => p.t)).toEqual(Array.from({ length: 10 }, (_, i) => BASE + i * 100));
-    expect(pts[1]).toEqual({ t: BASE + 100, earned: String(2n * huge + 1n), paidBytes: '0' });
-    expect(pts[5]!.paidBytes).toBe('9007199254740993');
-    expect(pts[9]).toEqual({ t: BASE + 900, earned: '5', paidBytes: '1' });
+    // Balance: the spend address's 11,000 funded, the huge earnings, 7 paid twice, the FINANCIAL's
+    // 999 to the common address (no close of an income address before it in this made-up history).
+    const after1 = 11000n + 2n * huge + 1n;
+    expect(pts[0]!.balance).toBe('11000');
+    expect(pts[1]).toEqual({
+      t: BASE + 100,
+      earned: String(2n * huge + 1n),
+      paid: '0',
+      paidBytes: '0',
+      balance: String(after1),
+    });
+    expect(pts[5]).toMatchObject({ paid: '7', paidBytes: '9007199254740993', balance: String(after1 - 7n) });
+    expect(pts[9]).toEqual({
+      t: BASE + 900,
+      earned: '5',
+      paid: '7',
+      paidBytes: '1',
+      balance: String(after1 - 7n + 999n + 5n - 7n),
+    });
     const sum = pts.reduce((s, p) => s + BigInt(p.earned), 0n);
     expect(sum).toBe(2n * huge + 1n + 5n);
     expect(pts[6]!.earned).toBe('0');

@@ -133,7 +133,7 @@ export function apiHandlers(s: AppServices): ApiHandlers {
     },
     'history.syncStatus': async (a) => history.status(a.identityId),
     'history.exportCsv': async (a) => history.exportCsv(a.identityId, a.filter),
-    'history.chart': async (a) => history.chart(a.identityId, a.buckets),
+    'history.chart': async (a) => history.chart(a),
 
     'labels.list': async (a) => s.labels.list(a),
     'labels.set': async (a) => s.labels.set(a),

@@ -119,6 +119,7 @@ export async function createAppBackend(opts: CreateBackendOptions): Promise<AppB
     events,
     connection,
     scopeOf,
+    trackerKey: () => profiles.find(connection.viewProfileId)?.pinnedKey ?? null,
     exportsDir: join(opts.dataDir, 'exports'),
   });
   const wallet = new WalletContext({

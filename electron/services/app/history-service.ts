@@ -7,10 +7,13 @@ import type {
   SyncStatus,
   ChartPoint,
   HistoryItem,
+  RunningBalance,
 } from '../../../shared/api/models';
+import { commonAddressesOf } from '../../../shared/crypto/address';
 import type { ParsedArgs } from '../../../shared/api/contract';
 import { AppError, type ApiEvents } from '../api/backend';
 import type { HistoryCache } from '../history/cache';
+import { ownerViewOf, type Owner } from '../history/ownership';
 import { HistorySync, type HistorySource, type SyncReport } from '../history/sync';
 import type { Identities } from '../identities/service';
 import type { ConnectionManager } from './connection';
@@ -22,7 +25,14 @@ export interface HistoryServiceDeps {
   events: ApiEvents;
   connection: ConnectionManager;
   scopeOf(identityId: string): string | null;
+  /** The pinned key of the tracker whose data is shown (its common address is "the tracker"). */
+  trackerKey(): string | null;
   exportsDir: string;
+}
+
+/** An item as the identity sees it: whose its addresses are, and + / − / neutral. */
+function seenBy(owner: Owner, item: HistoryItem): HistoryItem {
+  return { ...item, owner: ownerViewOf(item, owner) };
 }
 
 function toStatus(r: SyncReport | SyncStatus): SyncStatus {
@@ -40,6 +50,8 @@ function toStatus(r: SyncReport | SyncStatus): SyncStatus {
 export class HistoryService {
   private readonly syncer: HistorySync;
   private readonly running = new Set<Promise<unknown>>();
+  /** The owner of each scope, kept while the scope's cached items and address states are the same. */
+  private readonly owners = new Map<string, { key: string; owner: Owner }>();
 
   constructor(private readonly d: HistoryServiceDeps) {
     this.syncer = new HistorySync(d.cache, {
@@ -108,23 +120,63 @@ export class HistoryService {
     return toStatus(this.syncer.status(scope, identityId));
   }
 
+  /**
+   * The identity's own addresses on the shown tracker (opened in its cached history or with a cached
+   * state, and its common address) and the tracker's address.
+   */
+  private owner(identityId: string, scope: string): Owner {
+    const { cache } = this.d;
+    const trackerKey = this.d.trackerKey();
+    const key = [
+      cache.transactions.count(scope),
+      cache.transactions.newestTxId(scope),
+      cache.states.listAddresses(scope).length,
+      trackerKey,
+    ].join('|');
+    const known = this.owners.get(`${identityId}|${scope}`);
+    if (known?.key === key) return known.owner;
+    const who = this.d.identities.list().find((i) => i.id === identityId);
+    const owner = cache.owner(scope, {
+      commonAddress: who ? [who.commonAddress, ...commonAddressesOf(who.publicPem)] : [],
+      trackerAddresses: trackerKey ? commonAddressesOf(trackerKey) : [],
+    });
+    this.owners.set(`${identityId}|${scope}`, { key, owner });
+    return owner;
+  }
+
   query(a: ParsedArgs<'history.query'>): HistoryPage {
     const scope = this.d.scopeOf(a.identityId);
     if (!scope) return { items: [], next: null, total: 0 };
-    return this.d.cache.transactions.query(scope, {
+    const page = this.d.cache.transactions.query(scope, {
       filter: a.filter,
       after: a.after ?? null,
       limit: a.limit,
     });
+    const owner = this.owner(a.identityId, scope);
+    return { ...page, items: page.items.map((i) => seenBy(owner, i)) };
   }
 
   item(
     identityId: string,
     txId: string,
-  ): { item: HistoryItem | null; parent: HistoryItem | null; children: HistoryItem[] } {
+  ): {
+    item: HistoryItem | null;
+    parent: HistoryItem | null;
+    children: HistoryItem[];
+    balances: RunningBalance[];
+    complete: boolean;
+  } {
     const scope = this.d.scopeOf(identityId);
-    if (!scope) return { item: null, parent: null, children: [] };
-    return this.d.cache.transactions.item(scope, txId);
+    if (!scope) return { item: null, parent: null, children: [], balances: [], complete: false };
+    const r = this.d.cache.transactions.item(scope, txId);
+    const owner = this.owner(identityId, scope);
+    return {
+      item: r.item && seenBy(owner, r.item),
+      parent: r.parent && seenBy(owner, r.parent),
+      children: r.children.map((c) => seenBy(owner, c)),
+      balances: r.item ? this.d.cache.balancesAt(scope, txId, owner) : [],
+      complete: this.d.cache.syncMeta.get(scope).complete,
+    };
   }
 
   async exportCsv(
@@ -143,11 +195,14 @@ export class HistoryService {
     return { fileName, path, rows };
   }
 
-  chart(identityId: string, buckets: number): ChartPoint[] {
-    const scope = this.d.scopeOf(identityId);
+  chart(a: ParsedArgs<'history.chart'>): ChartPoint[] {
+    const scope = this.d.scopeOf(a.identityId);
     if (!scope) return [];
-    const who = this.d.identities.list().find((i) => i.id === identityId);
-    return this.d.cache.chart(scope, { buckets, ...(who ? { commonAddress: who.commonAddress } : {}) });
+    const range = {
+      ...(a.fromTime !== undefined ? { fromTime: a.fromTime } : {}),
+      ...(a.toTime !== undefined ? { toTime: a.toTime } : {}),
+    };
+    return this.d.cache.chart(scope, { buckets: a.buckets, ...range }, this.owner(a.identityId, scope));
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,8 @@
  * known wallet states, and the sync bookkeeping, each behind its own store. CSV export and chart are
  * pure modules fed by the transaction store's iterators.
  */
-import type { ChartPoint, HistoryFilter } from '../../../shared/api/models';
+import type { ChartPoint, HistoryFilter, RunningBalance } from '../../../shared/api/models';
+import { balanceAround } from './balances';
 import { CacheDb, type CacheDbOptions } from './cache-db';
 import { chartPoints } from './chart';
 import { csvLines, type CsvOptions } from './csv-export';
@@ -12,17 +13,27 @@ import { SyncBookkeeping } from './sync-bookkeeping';
 import { TransactionStore } from './transaction-store';
 import { WalletStateStore } from './wallet-state-store';
 import { writeLinesAtomically } from './write-lines';
+import { roleOf, type Owner } from './ownership';
 
-export interface ChartOptions {
-  /** Number of equal time buckets over the span of the cached items (1–1000). */
-  buckets: number;
+/** Who the owner of a scope is, as far as the caller knows it (the rest is read from the cache). */
+export interface OwnerOptions {
   /**
    * The caller's own spend/income/common addresses. When absent they are inferred: every address an
    * OPEN_SPEND/OPEN_INCOME item of the scope opened (each address of the identity is opened by a
-   * transaction in its own history) plus `commonAddress`.
+   * transaction in its own history), every address with a cached state, plus `commonAddress`.
    */
   ownAddresses?: readonly string[];
-  commonAddress?: string;
+  /** The identity's common address (or several spellings of it). */
+  commonAddress?: string | readonly string[];
+  /** The tracker's common address (or several spellings of it). */
+  trackerAddresses?: readonly string[];
+}
+
+export interface ChartOptions extends OwnerOptions {
+  /** Number of equal time buckets over the span of the cached items, or over [fromTime, toTime] (1–1000). */
+  buckets: number;
+  fromTime?: number;
+  toTime?: number;
 }
 
 export class HistoryCache {
@@ -79,15 +90,46 @@ export class HistoryCache {
     return lines - 1;
   }
 
-  /** Earnings and paid traffic over the span of the cached items (see chart.ts). An empty scope gives []. */
-  chart(scope: string, opts: ChartOptions): ChartPoint[] {
-    const own = new Set(opts.ownAddresses ?? this.transactions.openedAddresses(scope));
-    if (opts.commonAddress) own.add(opts.commonAddress);
-    return chartPoints(
-      this.transactions.settlements(scope),
-      this.transactions.span(scope),
-      opts.buckets,
-      own,
+  /** The owner of a scope: its own addresses and the tracker's (see OwnerOptions). */
+  owner(scope: string, opts: OwnerOptions = {}): Owner {
+    const own = new Set(
+      opts.ownAddresses ?? [
+        ...this.transactions.openedAddresses(scope),
+        ...this.states.listAddresses(scope).map((a) => a.address),
+      ],
     );
+    const common = opts.commonAddress;
+    for (const a of typeof common === 'string' ? [common] : (common ?? [])) own.add(a);
+    return { own, tracker: new Set(opts.trackerAddresses ?? []) };
+  }
+
+  /**
+   * Earnings, payments, paid traffic and the owner's balance over the span of the cached items or
+   * the range asked for (see chart.ts). An empty scope or range gives [].
+   */
+  chart(scope: string, opts: ChartOptions, owner: Owner = this.owner(scope, opts)): ChartPoint[] {
+    const cached = this.transactions.span(scope);
+    if (!cached) return [];
+    const span = { first: opts.fromTime ?? cached.first, last: opts.toTime ?? cached.last };
+    return chartPoints(
+      this.transactions.moneyRows(scope),
+      span,
+      opts.buckets,
+      owner,
+    );
+  }
+
+  /**
+   * For an item, each of its addresses that is the owner's: the balance just before and just after
+   * it, summed (bigint) over that address's cached items. Empty for an unknown item.
+   */
+  balancesAt(scope: string, txId: string, owner: Owner): RunningBalance[] {
+    const { item } = this.transactions.item(scope, txId);
+    if (!item) return [];
+    const addresses = [...new Set([item.from, item.to])].filter((a) => owner.own.has(a));
+    return addresses.map((address) => {
+      const { before, after } = balanceAround(this.transactions.moneyRows(scope, address), address, item);
+      return { address, role: roleOf(address, owner), before: before.toString(), after: after.toString() };
+    });
   }
 }

@@ -2,13 +2,15 @@
  * The cached transactions of each scope (SPEC §7: the full history survives restarts and works
  * offline): stored once per scope with their signature verdicts (item-codec.ts: the exact item is
  * kept, in about a third of its JSON's size), paged newest first with a keyset cursor, filtered and
- * searched (filter-sql.ts), and read as iterators for the CSV export and the chart.
+ * searched (filter-sql.ts), and read as iterators for the CSV export, the chart and the running
+ * balances.
  */
 import Database from 'better-sqlite3';
 import type { HistoryFilter, HistoryItem, HistoryPage } from '../../../shared/api/models';
 import { TxType } from '../../../shared/protocol/commands';
 import type { ChannelTransactions } from '../channels/ports';
 import { attachLabels, tuneConnection, type CacheDb } from './cache-db';
+import { MONEY_TX_TYPES, type ChartRow } from './chart';
 import { HistoryCacheError } from './errors';
 import {
   countQuery,
@@ -48,15 +50,6 @@ export interface EncodedStoredItem {
 
 /** An item with the one extra field the CSV export writes. */
 export type ExportedItem = HistoryItem & { version: string };
-
-/** What the chart reads of a CLOSE_TRANSFER item. */
-export interface SettlementRow {
-  timestamp: number;
-  from: string;
-  to: string;
-  amount: string;
-  volume: string;
-}
 
 export interface HistoryQueryOptions {
   filter?: HistoryFilter;
@@ -336,25 +329,50 @@ export class TransactionStore {
     return rows.map((r) => r.a);
   }
 
-  /** The CLOSE_TRANSFER items of a scope (any order). */
-  *settlements(scope: string): Generator<SettlementRow> {
+  /**
+   * The items of a scope that move atoms (MONEY_TX_TYPES), any order, as the chart and the running
+   * balances read them: typed columns and the two addresses only, no item rebuilt. With `address`,
+   * only the items from or to it.
+   */
+  *moneyRows(scope: string, address?: string): Generator<ChartRow> {
+    const scopeId = this.c.scopeId(scope, false);
+    const types = MONEY_TX_TYPES.map(() => '?').join(', ');
+    let addressId: number | null = null;
+    if (address !== undefined) {
+      const r = this.c.prepared(`SELECT id FROM addresses WHERE address = ?`).get(address) as
+        | { id: number }
+        | undefined;
+      if (!r) return;
+      addressId = r.id;
+    }
     const st = this.c.prepared(
-      `SELECT timestamp, from_id, to_id, CAST(amount AS TEXT) AS amount, CAST(volume AS TEXT) AS volume
-       FROM tx WHERE scope_id = ? AND tx_type = ?`,
+      `SELECT tx_id, tx_type, timestamp, from_id, to_id, CAST(amount AS TEXT) AS amount,
+         CAST(volume AS TEXT) AS volume
+       FROM tx WHERE scope_id = ? AND tx_type IN (${types})` +
+        (addressId === null ? '' : ` AND (from_id = ? OR to_id = ?)`),
     );
+    const params: number[] = [scopeId, ...MONEY_TX_TYPES];
+    if (addressId !== null) params.push(addressId, addressId);
     const addresses = new Map<number, string>();
-    const address = this.c.prepared(`SELECT address FROM addresses WHERE id = ?`);
+    const addressSt = this.c.prepared(`SELECT address FROM addresses WHERE id = ?`);
     const addressOf = (id: number): string => {
       let a = addresses.get(id);
-      if (a === undefined) addresses.set(id, (a = (address.get(id) as { address: string }).address));
+      if (a === undefined) addresses.set(id, (a = (addressSt.get(id) as { address: string }).address));
       return a;
     };
-    type Row = { timestamp: number; from_id: number; to_id: number; amount: string; volume: string };
-    for (const r of st.iterate(
-      this.c.scopeId(scope, false),
-      TxType.CLOSE_TRANSFER,
-    ) as IterableIterator<Row>) {
+    type Row = {
+      tx_id: string;
+      tx_type: number;
+      timestamp: number;
+      from_id: number;
+      to_id: number;
+      amount: string;
+      volume: string;
+    };
+    for (const r of st.iterate(...params) as IterableIterator<Row>) {
       yield {
+        txId: r.tx_id,
+        txType: r.tx_type,
         timestamp: r.timestamp,
         from: addressOf(r.from_id),
         to: addressOf(r.to_id),
@@ -363,6 +381,7 @@ export class TransactionStore {
       };
     }
   }
+
   /** The TX_OPEN_TRANSFER and TX_CLOSE_TRANSFER items of a channel, as far as they are cached. */
   channelTransactions(scope: string, channelId: string): ChannelTransactions {
     const { items } = this.query(scope, {
