@@ -79,6 +79,8 @@ describe('label editor', () => {
       item: historyItem(1, { txId: 'tx-1' }),
       parent: null,
       children: [],
+      balances: [],
+      complete: true,
     }));
     const w = mountIn(HistoryDetail, { props: { txId: 'tx-1' } });
     await flushPromises();

@@ -212,8 +212,8 @@ describe('history drawer', () => {
     const open = historyItem(2, { txId: 'tx-open', txType: 8 });
     api.handle('history.item', (a) =>
       a.txId === 'tx-close'
-        ? { item: close, parent: open, children: [] }
-        : { item: open, parent: null, children: [close] },
+        ? { item: close, parent: open, children: [], balances: [], complete: true }
+        : { item: open, parent: null, children: [close], balances: [], complete: true },
     );
     const outside = document.createElement('button');
     outside.textContent = 'behind';

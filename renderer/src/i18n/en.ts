@@ -367,6 +367,12 @@ export default {
       income: 'income',
     },
     kindLabel: 'Kind',
+    role: {
+      spend: 'my spend',
+      income: 'my income',
+      common: 'my common',
+      tracker: 'the tracker',
+    },
     address: 'Address',
     status: 'Status',
     statusValue: {
@@ -577,6 +583,18 @@ export default {
     chartMax: 'max {v}',
     chartSummary: 'Total earned {earned}, total paid traffic {paid}',
     chartEmpty: 'Not enough data for a chart yet.',
+    flow: {
+      earned: 'earned',
+      paid: 'paid',
+      funded: 'funded by the tracker',
+      returned: 'returned to the tracker',
+      received: 'received',
+      sent: 'sent',
+      moved: 'moved between my addresses',
+    },
+    balances: 'Balance',
+    balanceChange: '{before} → {after}',
+    balancePartial: 'The history is not fully synced yet: balances count only the cached transactions.',
     col: {
       time: 'Time',
       type: 'Type',

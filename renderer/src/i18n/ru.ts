@@ -371,6 +371,12 @@ const ru: typeof en = {
       income: 'доход',
     },
     kindLabel: 'Вид',
+    role: {
+      spend: 'мой расходный',
+      income: 'мой доходный',
+      common: 'мой общий',
+      tracker: 'трекер',
+    },
     address: 'Адрес',
     status: 'Состояние',
     statusValue: {
@@ -578,6 +584,18 @@ const ru: typeof en = {
     chartMax: 'макс. {v}',
     chartSummary: 'Всего заработано {earned}, оплачено трафика {paid}',
     chartEmpty: 'Пока недостаточно данных для графика.',
+    flow: {
+      earned: 'заработано',
+      paid: 'оплачено',
+      funded: 'выдано трекером',
+      returned: 'возвращено трекеру',
+      received: 'получено',
+      sent: 'отправлено',
+      moved: 'перенесено между моими адресами',
+    },
+    balances: 'Баланс',
+    balanceChange: '{before} → {after}',
+    balancePartial: 'История ещё не синхронизирована полностью: балансы учитывают только транзакции в кэше.',
     col: {
       time: 'Время',
       type: 'Тип',
