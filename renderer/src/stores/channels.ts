@@ -9,6 +9,7 @@ import type {
   TextFile,
 } from '../../../shared/api/models';
 import { transport } from './transport';
+import { parseListing, type ChannelListing } from './channelListing';
 import { useSessionStore } from './session';
 
 function upsert(list: ChannelView[], c: ChannelView): ChannelView[] {
@@ -19,10 +20,7 @@ function upsert(list: ChannelView[], c: ChannelView): ChannelView[] {
   return copy;
 }
 
-/** A channel past its time lock is expired even before the tracker's expiry job closes it. */
-export function channelState(c: ChannelView, now: number): ChannelView['state'] {
-  return c.state === 'open' && c.timeLock <= now ? 'expired' : c.state;
-}
+export { channelState } from './channelListing';
 
 /**
  * Atoms the common card's "Planned" still counts for channels paying this identity that expired
@@ -65,6 +63,17 @@ function readCancelled(): Set<string> {
 
 const cancelKey = (c: ChannelView) => `${c.identityId}\n${c.channelId}`;
 
+/** How the owner last filtered, grouped and sorted the channels list. */
+const LISTING_KEY = 'wallet-tracker.channel-listing';
+
+function readListing(): ChannelListing {
+  try {
+    return parseListing(JSON.parse(localStorage.getItem(LISTING_KEY) ?? 'null'));
+  } catch {
+    return parseListing(null);
+  }
+}
+
 export const useChannelsStore = defineStore('channels', () => {
   const session = useSessionStore();
   const list = ref<ChannelView[]>([]);
@@ -72,6 +81,18 @@ export const useChannelsStore = defineStore('channels', () => {
   const refreshing = ref(false);
   const error = ref<unknown>(null);
   const cancelled = ref<Set<string>>(readCancelled());
+  const listing = ref<ChannelListing>(readListing());
+  watch(
+    listing,
+    (l) => {
+      try {
+        localStorage.setItem(LISTING_KEY, JSON.stringify(l));
+      } catch {
+        // no storage: kept for this session only
+      }
+    },
+    { deep: true },
+  );
 
   /**
    * An offer signed here cannot be taken back: the other peer may still submit it. Cancelling
@@ -200,6 +221,7 @@ export const useChannelsStore = defineStore('channels', () => {
   return {
     list,
     sorted,
+    listing,
     cancelOffer,
     open,
     loading,
