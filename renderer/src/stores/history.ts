@@ -18,6 +18,9 @@ export function cleanFilter(f: HistoryFilter): HistoryFilter {
   return out;
 }
 
+/** Buckets over the chart's span: enough for a smooth balance line on a wide window. */
+const CHART_BUCKETS = 200;
+
 export const useHistoryStore = defineStore('history', () => {
   const session = useSessionStore();
   /** Rows in display order (newest first). Shallow: 200,000 rows must not become deep proxies. */
@@ -106,7 +109,17 @@ export const useHistoryStore = defineStore('history', () => {
     return transport().invoke('history.exportCsv', { identityId: identityId(), filter: filter.value });
   }
 
-  async function loadChart(buckets = 30): Promise<void> {
+  /** Finer buckets of a span of the chart (zoomed in), for the active identity. */
+  function chartRange(fromTime: number, toTime: number, buckets = CHART_BUCKETS) {
+    return transport().invoke('history.chart', {
+      identityId: identityId(),
+      buckets,
+      fromTime: Math.max(0, Math.floor(fromTime)),
+      toTime: Math.max(0, Math.ceil(toTime)),
+    });
+  }
+
+  async function loadChart(buckets = CHART_BUCKETS): Promise<void> {
     const id = identityId();
     const key = session.viewKey;
     chartLoading.value = true;
@@ -166,6 +179,7 @@ export const useHistoryStore = defineStore('history', () => {
     syncing,
     chart,
     chartLoading,
+    chartRange,
     reset,
     loadMore,
     sync,
