@@ -293,6 +293,9 @@ export default {
     connect: 'Connect',
   },
   identity: {
+    qrPublic: 'QR code',
+    qrTitle: 'Public key of {name}',
+    qrHint: 'Peers need it to open channels to you or check your files. It holds no secret.',
     createNew: 'Create identity',
     importPem: 'Import from PEM',
     create: 'Create',
@@ -362,6 +365,10 @@ export default {
     offlineNotice: 'Offline: showing cached data. Opening and closing need a connection.',
   },
   address: {
+    qr: 'QR',
+    showQr: 'Show the QR code of this income address',
+    qrTitle: 'My income address',
+    qrHint: 'Payers open channels to this address. Scan or copy it.',
     kind: {
       spend: 'spend',
       income: 'income',
