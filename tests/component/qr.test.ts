@@ -3,7 +3,7 @@
  * in the renderer, with Copy. The drawn SVG is read back into pixels and decoded with jsQR, so the
  * test proves what a phone would scan, not just that an <svg> exists.
  */
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { flushPromises } from '@vue/test-utils';
 import jsQR from 'jsqr';
 import AddressCard from '../../renderer/src/components/dashboard/AddressCard.vue';
@@ -95,6 +95,8 @@ describe('QR codes', () => {
     await flushPromises();
     expect(must('qr-income').textContent).toContain('My income address');
     expect(must('qr-income-value').textContent).toBe(INCOME);
+    // The encoder is loaded on demand.
+    await vi.waitFor(() => must('qr-income-code'));
     expect(scan(must('qr-income-code'))).toBe(INCOME);
     must<HTMLButtonElement>('qr-income-copy').click();
     await flushPromises();
@@ -117,6 +119,7 @@ describe('QR codes', () => {
     must<HTMLButtonElement>('identity-qr-public').click();
     await flushPromises();
     expect(must('qr-public-key').textContent).toContain('Открытый ключ Alice');
+    await vi.waitFor(() => must('qr-public-key-code'));
     expect(scan(must('qr-public-key-code'))).toBe(PEM);
     expect(must('qr-public-key').textContent).not.toContain('PRIVATE');
     must<HTMLButtonElement>('qr-public-key-copy').click();
