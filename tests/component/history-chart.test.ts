@@ -9,6 +9,7 @@ import HistoryChart from '../../renderer/src/components/history/HistoryChart.vue
 import BalanceChart from '../../renderer/src/components/history/chart/BalanceChart.vue';
 import {
   MIN_SPAN_MS,
+  axisTime,
   fullRange,
   isZoomed,
   mergeDetail,
@@ -35,8 +36,14 @@ describe('chart data', () => {
     expect(zoomRange(full, full, 0.5)).toEqual({ min: 25 * HOUR, max: 75 * HOUR });
     // The time under the cursor stays where it was on screen (a tenth from the left).
     expect(zoomRange(full, full, 0.5, 10 * HOUR)).toEqual({ min: 5 * HOUR, max: 55 * HOUR });
-    expect(zoomRange({ min: 0, max: 1000 }, full, 0.5)).toEqual({ min: 0, max: MIN_SPAN_MS });
+    expect(zoomRange({ min: 0, max: 100 }, full, 0.5)).toEqual({ min: 0, max: MIN_SPAN_MS });
     expect(zoomRange({ min: 50 * HOUR, max: 60 * HOUR }, full, 100)).toEqual(full);
+  });
+
+  it('labels the time axis as precisely as its ticks need', () => {
+    expect(axisTime('2026-12-02 01:14:31', 5000)).toBe('01:14:31');
+    expect(axisTime('2026-12-02 01:14:31', 600_000)).toBe('01:14');
+    expect(axisTime('2026-12-02 01:14:31', 86_400_000)).toBe('2026-12-02');
   });
 
   it('pans by a share of the width and stops at either end', () => {

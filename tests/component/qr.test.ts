@@ -101,7 +101,7 @@ describe('QR codes', () => {
     must<HTMLButtonElement>('qr-income-copy').click();
     await flushPromises();
     expect(await navigator.clipboard.readText()).toBe(INCOME);
-    must<HTMLButtonElement>('qr-income-close').click();
+    must<HTMLButtonElement>('qr-income-done').click();
     await flushPromises();
     expect(byTestId('qr-income')).toBeNull();
     w.unmount();

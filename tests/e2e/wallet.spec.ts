@@ -5,6 +5,8 @@
  * addresses. Two identities (Alice pays, Bob earns) in one data folder.
  */
 import { test, expect, type Locator, type Page } from '@playwright/test';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
 import { startServedApp, type ServedApp } from './serve-host';
 import { generateRsaKeyPair } from '../../shared/crypto/keys';
 import {
@@ -244,6 +246,81 @@ test.describe.serial('addresses and a local transfer channel', () => {
     const bobRow = page.locator(`[data-testid="channel-row"][data-channel-id="${channelId}"]`);
     await expect(bobRow).toHaveAttribute('data-state', 'closed');
     await expect(bobRow.getByTestId('channel-counterparty-name')).toHaveText('Alice');
+  });
+
+  test('daily use: channel filter, signed history with named addresses and balances, a QR of the income address', async () => {
+    // Bob (active): his one channel is closed, so "Open" shows none and says so; "Closed" shows it.
+    await nav(page, 'channels');
+    const bobRow = page.locator(`[data-testid="channel-row"][data-channel-id="${channelId}"]`);
+    await expect(page.getByTestId('channels-count-closed')).toHaveText('1');
+    await page.getByTestId('channels-show-open').check();
+    await expect(page.getByTestId('channels-none-shown')).toBeVisible();
+    await expect(bobRow).toHaveCount(0);
+    // Keyboard: arrows move between the filter's radios, as in any radio group.
+    await page.getByTestId('channels-show-open').press('ArrowRight');
+    await expect(page.getByTestId('channels-show-closed')).toBeChecked();
+    await expect(bobRow).toBeVisible();
+    await page.getByTestId('channels-group').selectOption('kind');
+    await expect(page.getByTestId('channel-group-title')).toContainText('earning');
+    await page.getByTestId('channels-group').selectOption('none');
+    await page.getByTestId('channels-show-all').check();
+
+    // Bob's history: the settlement is + earned, on "my income".
+    await nav(page, 'history');
+    await page.getByTestId('history-sync').click();
+    const earned = page
+      .locator('[data-testid="history-row"][data-flow="in"]')
+      .filter({ hasText: 'Close channel' });
+    await expect(earned).toHaveCount(1, { timeout: 30_000 });
+    await expect(earned.getByTestId('history-amount')).toHaveText(/\+0\.33 TP/);
+    await expect(earned.getByTestId('history-to-name')).toContainText('my income');
+    await earned.click();
+    const balance = page.locator(`[data-testid="detail-balance"][data-address="${bobIncome}"]`);
+    await expect(balance).toHaveAttribute('data-before', '0');
+    await expect(balance).toHaveAttribute('data-after', '3300');
+    await expect(balance).toContainText('my income');
+    await page.getByTestId('history-detail-close').click();
+
+    // The income address to share: a QR code a scanner reads back, with Copy.
+    await nav(page, 'dashboard');
+    await card(bobIncome).getByTestId('address-income-qr').click();
+    const dialog = page.getByTestId('qr-income');
+    await expect(dialog).toBeVisible();
+    await expect(page.getByTestId('qr-income-value')).toHaveText(bobIncome);
+    const png = PNG.sync.read(await page.getByTestId('qr-income-code').screenshot());
+    expect(jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data).toBe(bobIncome);
+    await screenshot(page, 'qr-income');
+    await page.keyboard.press('Escape');
+    await expect(dialog).toBeHidden();
+    // And the owner's public key, from Settings.
+    await nav(page, 'settings');
+    await page
+      .getByTestId('identity-item')
+      .filter({ hasText: 'Bob' })
+      .getByTestId('identity-qr-public')
+      .click();
+    await expect(page.getByTestId('qr-public-key-code')).toBeVisible();
+    await expect(page.getByTestId('qr-public-key-value')).toContainText('-----BEGIN PUBLIC KEY-----');
+    await expect(page.getByTestId('qr-public-key')).not.toContainText('PRIVATE');
+    await page.getByTestId('qr-public-key-done').click();
+
+    // Alice's side of the same settlement: − paid, from "my spend"; her spend balance 11,000 → 7,700.
+    await useIdentity(page, 'Alice');
+    await nav(page, 'history');
+    await page.getByTestId('history-sync').click();
+    const paid = page
+      .locator('[data-testid="history-row"][data-flow="out"]')
+      .filter({ hasText: 'Close channel' });
+    await expect(paid).toHaveCount(1, { timeout: 30_000 });
+    await expect(paid.getByTestId('history-amount')).toHaveText(/−0\.33 TP/);
+    await expect(paid.getByTestId('history-from-name')).toContainText('my spend');
+    await paid.click();
+    const spendBalance = page.locator(`[data-testid="detail-balance"][data-address="${aliceSpend}"]`);
+    await expect(spendBalance).toHaveAttribute('data-before', '11000');
+    await expect(spendBalance).toHaveAttribute('data-after', '7700');
+    await page.getByTestId('history-detail-close').click();
+    await useIdentity(page, 'Bob');
+    expect(errors).toEqual([]);
   });
 
   test('closing addresses: the confirmation states the consequence, the card moves to closed', async () => {

@@ -27,8 +27,14 @@ export function fullRange(points: readonly ChartPoint[]): TimeRange | null {
   return { min: points[0]!.t, max: points[points.length - 1]!.t };
 }
 
-/** The smallest span the chart zooms to: one minute. */
-export const MIN_SPAN_MS = 60_000;
+/** The smallest span the chart zooms to: a second (a burst of items can all fall in one). */
+export const MIN_SPAN_MS = 1000;
+
+/** A time-axis label as precise as the ticks' spacing needs: day, minute or second. */
+export function axisTime(formatted: string, tickSpacingMs: number): string {
+  if (tickSpacingMs >= 86_400_000) return formatted.slice(0, 10);
+  return tickSpacingMs >= 60_000 ? formatted.slice(11, 16) : formatted.slice(11, 19);
+}
 
 function clampTo(r: TimeRange, full: TimeRange): TimeRange {
   const span = Math.min(r.max - r.min, full.max - full.min);
