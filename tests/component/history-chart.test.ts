@@ -42,6 +42,7 @@ describe('chart data', () => {
 
   it('labels the time axis as precisely as its ticks need', () => {
     expect(axisTime('2026-12-02 01:14:31', 5000)).toBe('01:14:31');
+    expect(axisTime('2026-12-02 01:14:31', 250, 1_796_174_071_050)).toBe('01:14:31.050');
     expect(axisTime('2026-12-02 01:14:31', 600_000)).toBe('01:14');
     expect(axisTime('2026-12-02 01:14:31', 86_400_000)).toBe('2026-12-02');
   });

@@ -214,22 +214,90 @@ test.describe.serial('history: sync, scroll, filter, export, chart', () => {
     await expect(page.getByTestId('history-export-result')).toContainText(`Exported ${traffic.total} rows`);
   });
 
-  test('chart: earnings and paid traffic of the synced items', async () => {
+  test('chart: balance, earnings and payments on a time axis; zoom, pan, tooltip, both themes', async () => {
     const chart = page.getByTestId('history-chart');
-    await expect(chart.locator('svg')).toBeVisible();
-    await expect(chart.locator('rect')).toHaveCount(30);
-    // Ten channels closed at 1,000 atoms each: 1 TP earned, and the same traffic paid by this key.
-    const paid = traffic.channels.reduce((s, c) => s + c.volume, 0);
-    await expect(chart).toContainText('Total earned 1 TP');
-    expect(paid).toBeGreaterThan(0);
-    const barHeights = await chart
-      .locator('rect')
-      .evaluateAll((rects) => rects.map((r) => Number(r.getAttribute('height'))));
-    expect(barHeights.filter((h) => h > 0).length).toBeGreaterThan(1);
+    // Ten channels closed at 1,000 atoms each, paid by this key to itself: 1 TP earned and paid;
+    // the balance is the 11,000 atoms the tracker funded the spend address with.
+    await expect(page.getByTestId('chart-summary')).toHaveText(
+      /^Balance now 1\.1 TP; earned 1 TP, paid 1 TP for [\d.]+ (KiB|MiB) of traffic$/,
+    );
+    const canvas = page.getByTestId('balance-chart-plot').locator('canvas');
+    await expect(canvas).toBeVisible();
+    expect((await canvas.boundingBox())!.height).toBeGreaterThan(100);
+    await expect(chart.locator('.u-legend')).toContainText('Balance');
+    const range = page.getByTestId('chart-range');
+    await expect(range).toHaveAttribute('data-zoomed', 'false');
+    const width = async () =>
+      Number(await range.getAttribute('data-max')) - Number(await range.getAttribute('data-min'));
+    const all = await width();
+
+    // The buttons zoom in about the middle and pan; the span halves, then moves back in time.
+    await page.getByTestId('chart-zoom-in').click();
+    await expect(range).toHaveAttribute('data-zoomed', 'true');
+    expect(Math.abs((await width()) - all / 2)).toBeLessThan(all * 0.02);
+    const min = Number(await range.getAttribute('data-min'));
+    await page.getByTestId('chart-pan-back').click();
+    await expect.poll(async () => Number(await range.getAttribute('data-min'))).toBeLessThan(min);
+    // Hovering shows the bucket's exact sums.
+    const box = (await page.getByTestId('balance-chart-plot').locator('.u-over').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await expect(page.getByTestId('chart-tooltip')).toBeVisible();
+    await expect(page.getByTestId('chart-tooltip')).toContainText('Balance: 1.1 TP');
+    await page.getByTestId('chart-reset').click();
+    await expect(range).toHaveAttribute('data-zoomed', 'false');
+    // Dragging across the plot zooms into the dragged span.
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await expect(range).toHaveAttribute('data-zoomed', 'true');
+    expect(await width()).toBeLessThan(all * 0.4);
+    await screenshot(page, 'history-chart');
+    // The dark theme redraws it in the theme's colours, still zoomed where it was.
+    const zoomedMin = await range.getAttribute('data-min');
+    // A digest of the drawn pixels: same data, same span, so a change is the theme's colours.
+    const pixels = () =>
+      page
+        .getByTestId('balance-chart-plot')
+        .locator('canvas')
+        .evaluate((c: HTMLCanvasElement) => {
+          const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+          let h = 0;
+          for (let i = 0; i < d.length; i++) h = (h * 31 + d[i]!) | 0;
+          return h;
+        });
+    const lightDigest = await pixels();
+    await page.evaluate(() => (document.documentElement.dataset.theme = 'dark'));
+    await expect(canvas).toBeVisible();
+    await expect(range).toHaveAttribute('data-zoomed', 'true');
+    await expect(range).toHaveAttribute('data-min', zoomedMin!);
+    await expect.poll(pixels).not.toBe(lightDigest);
+    await page.evaluate(() => (document.documentElement.dataset.theme = 'system'));
+    await page.getByTestId('chart-reset').click();
+
+    // Hidden and shown again.
     await page.getByTestId('history-chart-toggle').click();
     await expect(chart).toBeHidden();
     await page.getByTestId('history-chart-toggle').click();
     await expect(chart).toBeVisible();
+    expect(errors).toEqual([]);
+  });
+
+  test('amounts signed from the owner’s side: the tracker funding the spend address is +', async () => {
+    const scroller = page.getByTestId('history-scroller');
+    await page.getByTestId('history-type-4').check();
+    const open = rows().first();
+    await expect(open).toHaveAttribute('data-flow', 'in');
+    await expect(open.getByTestId('history-amount')).toHaveText(/\+1\.1 TP/);
+    await expect(open.getByTestId('history-to-name')).toContainText('my spend');
+    await expect(open.getByTestId('history-from-name')).toContainText('the tracker');
+    // A settlement between the owner's own addresses moves nothing in or out: no sign.
+    await page.getByTestId('history-clear').click();
+    await page.getByTestId('history-type-16').check();
+    await expect(rows().first()).toHaveAttribute('data-flow', 'self');
+    await expect(rows().first().getByTestId('history-amount')).not.toHaveText(/[+−]/);
+    await page.getByTestId('history-clear').click();
+    await expect(scroller).toBeVisible();
     expect(errors).toEqual([]);
   });
 });

@@ -30,9 +30,10 @@ export function fullRange(points: readonly ChartPoint[]): TimeRange | null {
 /** The smallest span the chart zooms to: a second (a burst of items can all fall in one). */
 export const MIN_SPAN_MS = 1000;
 
-/** A time-axis label as precise as the ticks' spacing needs: day, minute or second. */
-export function axisTime(formatted: string, tickSpacingMs: number): string {
+/** A time-axis label as precise as the ticks' spacing needs: day, minute, second or millisecond. */
+export function axisTime(formatted: string, tickSpacingMs: number, ms = 0): string {
   if (tickSpacingMs >= 86_400_000) return formatted.slice(0, 10);
+  if (tickSpacingMs < 1000) return `${formatted.slice(11, 19)}.${String(ms % 1000).padStart(3, '0')}`;
   return tickSpacingMs >= 60_000 ? formatted.slice(11, 16) : formatted.slice(11, 19);
 }
 
