@@ -11,8 +11,8 @@ import { useSessionStore } from '../../renderer/src/stores/session';
 import { useChannelsStore } from '../../renderer/src/stores/channels';
 import { parseListing } from '../../renderer/src/stores/channelListing';
 import type { ChannelView } from '../../shared/api/models';
-import { FakeApi, channel, identity, profile, status } from './fake-api';
-import { freshApp, must, mountIn } from './mount-app';
+import { FakeApi, channel, identity } from './fake-api';
+import { aliceOnline, freshApp, mountIn, must } from './mount-app';
 
 const NOW = 1_800_000_000_000;
 const MIN = 60_000;
@@ -80,12 +80,7 @@ beforeEach(() => {
   list = fixture();
   api = new FakeApi().handle('channels.list', () => list);
   freshApp(api);
-  const session = useSessionStore();
-  session.identities = [identity(), identity({ id: 'id-bob', name: 'Bob' })];
-  session.trackers = [profile()];
-  session.activeIdentityId = 'id-alice';
-  session.activeProfileId = 'p-embedded';
-  session.status = status({ state: 'online', identityId: 'id-alice', profileId: 'p-embedded' });
+  aliceOnline([identity(), identity({ id: 'id-bob', name: 'Bob' })]);
   list[6]!.identityId = 'id-bob';
 });
 afterEach(() => {

@@ -9,11 +9,11 @@ import { flushPromises } from '@vue/test-utils';
 import HistoryList from '../../renderer/src/components/history/HistoryList.vue';
 import HistoryDetail from '../../renderer/src/components/history/HistoryDetail.vue';
 import { setTransport } from '../../renderer/src/stores/transport';
-import { useSessionStore } from '../../renderer/src/stores/session';
+
 import { useHistoryStore } from '../../renderer/src/stores/history';
 import type { HistoryItem } from '../../shared/api/models';
-import { FakeApi, historyItem, identity, profile, status } from './fake-api';
-import { freshApp, must, mountIn } from './mount-app';
+import { FakeApi, historyItem } from './fake-api';
+import { aliceOnline, freshApp, mountIn, must } from './mount-app';
 
 const SPEND = '0x0c00000000000000000000000000000000000001';
 const INCOME = '0x0d00000000000000000000000000000000000002';
@@ -48,12 +48,7 @@ let api: FakeApi;
 function setup(items: HistoryItem[], locale: 'en' | 'ru' = 'en') {
   api = new FakeApi().handle('history.query', () => ({ items, next: null, total: items.length }));
   freshApp(api);
-  const session = useSessionStore();
-  session.identities = [identity()];
-  session.trackers = [profile()];
-  session.activeIdentityId = 'id-alice';
-  session.activeProfileId = 'p-embedded';
-  session.status = status({ state: 'online', identityId: 'id-alice', profileId: 'p-embedded' });
+  aliceOnline();
   return locale;
 }
 afterEach(() => setTransport(null));

@@ -7,7 +7,9 @@ import { createPinia, setActivePinia } from 'pinia';
 import type { Component } from 'vue';
 import { createAppI18n, type AppLocale } from '../../renderer/src/i18n';
 import { setTransport } from '../../renderer/src/stores/transport';
-import type { FakeApi } from './fake-api';
+import type { IdentityInfo } from '../../shared/api/models';
+import { useSessionStore } from '../../renderer/src/stores/session';
+import { identity, profile, status, type FakeApi } from './fake-api';
 
 export function freshApp(api: FakeApi): void {
   setActivePinia(createPinia());
@@ -42,4 +44,14 @@ export function typeInto(el: HTMLInputElement | HTMLTextAreaElement, value: stri
   el.value = value;
   el.dispatchEvent(new Event('input', { bubbles: true }));
   el.dispatchEvent(new Event('change', { bubbles: true }));
+}
+
+/** Alice (or the given identities, Alice active) online on the embedded tracker. */
+export function aliceOnline(identities: IdentityInfo[] = [identity()]): void {
+  const session = useSessionStore();
+  session.identities = identities;
+  session.trackers = [profile()];
+  session.activeIdentityId = 'id-alice';
+  session.activeProfileId = 'p-embedded';
+  session.status = status({ state: 'online', identityId: 'id-alice', profileId: 'p-embedded' });
 }

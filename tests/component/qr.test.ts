@@ -11,9 +11,9 @@ import IdentitiesSection from '../../renderer/src/components/settings/Identities
 import QrCode from '../../renderer/src/components/common/qr/QrCode.vue';
 import { QUIET_ZONE, qrMatrix } from '../../renderer/src/components/common/qr/qrMatrix';
 import { setTransport } from '../../renderer/src/stores/transport';
-import { useSessionStore } from '../../renderer/src/stores/session';
-import { FakeApi, address, identity, profile, status } from './fake-api';
-import { byTestId, freshApp, must, mountIn } from './mount-app';
+
+import { FakeApi, address, identity } from './fake-api';
+import { aliceOnline, byTestId, freshApp, mountIn, must } from './mount-app';
 
 /** The SVG's path, painted 4 px a module into RGBA, decoded as a scanner would. */
 function scan(svg: Element): string | null {
@@ -59,12 +59,7 @@ let api: FakeApi;
 beforeEach(() => {
   api = new FakeApi();
   freshApp(api);
-  const session = useSessionStore();
-  session.identities = [identity({ publicPem: PEM })];
-  session.trackers = [profile()];
-  session.activeIdentityId = 'id-alice';
-  session.activeProfileId = 'p-embedded';
-  session.status = status({ state: 'online', identityId: 'id-alice', profileId: 'p-embedded' });
+  aliceOnline([identity({ publicPem: PEM })]);
 });
 afterEach(() => setTransport(null));
 

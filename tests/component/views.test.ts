@@ -11,8 +11,8 @@ import { setTransport } from '../../renderer/src/stores/transport';
 import { useSessionStore } from '../../renderer/src/stores/session';
 import { useAddressesStore } from '../../renderer/src/stores/addresses';
 import { useChannelsStore } from '../../renderer/src/stores/channels';
-import { FakeApi, address, channel, historyItem, identity, profile, status } from './fake-api';
-import { byTestId, freshApp, must, mountIn, typeInto } from './mount-app';
+import { FakeApi, address, channel, historyItem, identity } from './fake-api';
+import { aliceOnline, byTestId, freshApp, mountIn, must, typeInto } from './mount-app';
 
 let api: FakeApi;
 const NOW = 1_800_000_000_000;
@@ -26,12 +26,7 @@ beforeEach(() => {
     .handle('channels.list', () => useChannelsStore().list)
     .handle('history.query', () => ({ items: [], next: null, total: 0 }));
   freshApp(api);
-  const session = useSessionStore();
-  session.identities = [identity()];
-  session.trackers = [profile()];
-  session.activeIdentityId = 'id-alice';
-  session.activeProfileId = 'p-embedded';
-  session.status = status({ state: 'online', identityId: 'id-alice', profileId: 'p-embedded' });
+  aliceOnline();
 });
 afterEach(() => {
   setTransport(null);
