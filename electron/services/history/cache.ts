@@ -111,12 +111,7 @@ export class HistoryCache {
     const cached = this.transactions.span(scope);
     if (!cached) return [];
     const span = { first: opts.fromTime ?? cached.first, last: opts.toTime ?? cached.last };
-    return chartPoints(
-      this.transactions.moneyRows(scope),
-      span,
-      opts.buckets,
-      owner,
-    );
+    return chartPoints(this.transactions.moneyRows(scope), span, opts.buckets, owner);
   }
 
   /**

@@ -340,8 +340,7 @@ export class TransactionStore {
     let addressId: number | null = null;
     if (address !== undefined) {
       const r = this.c.prepared(`SELECT id FROM addresses WHERE address = ?`).get(address) as
-        | { id: number }
-        | undefined;
+        { id: number } | undefined;
       if (!r) return;
       addressId = r.id;
     }
