@@ -11,6 +11,7 @@ import HistoryDetail from '../../renderer/src/components/history/HistoryDetail.v
 import { setTransport } from '../../renderer/src/stores/transport';
 
 import { useHistoryStore } from '../../renderer/src/stores/history';
+import { useLabelsStore } from '../../renderer/src/stores/labels';
 import type { HistoryItem } from '../../shared/api/models';
 import { FakeApi, historyItem } from './fake-api';
 import { aliceOnline, freshApp, mountIn, must } from './mount-app';
@@ -163,6 +164,29 @@ describe('history drawer: running balance per own address', () => {
     expect(must('detail-amount').textContent).toMatch(/−/);
     expect(must('detail-balance').dataset.after).toBe('-900');
     expect(must('detail-balance-partial').textContent).toContain('not fully synced');
+    w.unmount();
+  });
+
+  it('an own address the owner labelled keeps its role name and shows the label beside it', async () => {
+    api
+      .handle('labels.list', () => [{ type: 'addr', ref: INCOME, label: 'Main income' }])
+      .handle('history.item', () => ({
+        item: moved,
+        parent: null,
+        children: [],
+        balances: [{ address: INCOME, role: 'income', before: '1500', after: '1200' }],
+        complete: true,
+      }));
+    await useLabelsStore().load();
+    const w = mountIn(HistoryDetail, { props: { txId: 'tx-moved' } });
+    await flushPromises();
+    expect(must('detail-from').querySelector('.address-name__name')!.textContent).toBe('my income');
+    expect(must('detail-from-label').textContent).toBe('Main income');
+    // The drawer shows the full address too; the balance line shows the label instead of the cut one.
+    expect(must('detail-from').textContent).toContain(INCOME);
+    expect(must('detail-balance').textContent).toContain('Main income');
+    expect(must('detail-balance').textContent).not.toContain('0x0d000000');
+    expect(document.querySelector('[data-testid="detail-to-label"]')).toBeNull();
     w.unmount();
   });
 });
