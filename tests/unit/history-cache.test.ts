@@ -537,6 +537,37 @@ describe('HistoryCache', () => {
     expect(one.map((p) => p.earned)).toEqual(['3', '0', '0']);
   });
 
+  it('running balances read the typed columns exactly, amounts above 2^63 (stored as text) too', () => {
+    const income = '0x0dmineIncome';
+    const max = 2n ** 64n - 1n;
+    cache.transactions.insertItems('b', [
+      makeItem({
+        txId: 'b1',
+        timestamp: BASE,
+        txType: 16,
+        from: '0x0cother',
+        to: income,
+        amount: String(max),
+      }),
+      makeItem({ txId: 'b2', timestamp: BASE + 10, txType: 16, from: '0x0cother', to: income, amount: '1' }),
+      // Another pair's transfer and an item of another scope never count towards this address.
+      makeItem({ txId: 'bx', timestamp: BASE + 5, txType: 16, from: '0x0cA', to: '0x0dB', amount: '1000' }),
+    ]);
+    cache.transactions.insertItems('other', [
+      makeItem({ txId: 'o1', timestamp: BASE + 1, txType: 16, from: '0x0cother', to: income, amount: '5' }),
+    ]);
+    const owner = cache.owner('b', { ownAddresses: [income] });
+    expect(cache.balancesAt('b', 'b2', owner)).toEqual([
+      { address: income, role: 'income', before: String(max), after: String(max + 1n) },
+    ]);
+    expect([...cache.transactions.moneyRows('b', income)].map((r) => [r.txId, r.amount]).sort()).toEqual([
+      ['b1', String(max)],
+      ['b2', '1'],
+    ]);
+    expect([...cache.transactions.moneyRows('b', '0x0dnever')]).toEqual([]);
+    expect(cache.balancesAt('b', 'missing', owner)).toEqual([]);
+  });
+
   it('stores last known address, channel and common states; older reads never replace newer ones', () => {
     const addr: AddressView = {
       address: '0x0dA',
