@@ -337,13 +337,8 @@ export class TransactionStore {
   *moneyRows(scope: string, address?: string): Generator<ChartRow> {
     const scopeId = this.c.scopeId(scope, false);
     const types = MONEY_TX_TYPES.map(() => '?').join(', ');
-    let addressId: number | null = null;
-    if (address !== undefined) {
-      const r = this.c.prepared(`SELECT id FROM addresses WHERE address = ?`).get(address) as
-        { id: number } | undefined;
-      if (!r) return;
-      addressId = r.id;
-    }
+    const addressId = address === undefined ? null : this.c.knownAddressId(address);
+    if (address !== undefined && addressId === null) return;
     const st = this.c.prepared(
       `SELECT tx_id, tx_type, timestamp, from_id, to_id, CAST(amount AS TEXT) AS amount,
          CAST(volume AS TEXT) AS volume
