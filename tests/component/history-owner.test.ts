@@ -12,6 +12,7 @@ import { setTransport } from '../../renderer/src/stores/transport';
 
 import { useHistoryStore } from '../../renderer/src/stores/history';
 import { useLabelsStore } from '../../renderer/src/stores/labels';
+import { useContactsStore } from '../../renderer/src/stores/contacts';
 import type { HistoryItem } from '../../shared/api/models';
 import { FakeApi, historyItem } from './fake-api';
 import { aliceOnline, freshApp, mountIn, must } from './mount-app';
@@ -104,6 +105,29 @@ describe('history list from the owner’s side', () => {
     expect(names('tx-moved').map((n) => n.name)).toEqual(['my income', 'my common']);
     // A bare address is never the only thing shown for an own address.
     expect(row('tx-paid').textContent).toContain('my spend');
+    w.unmount();
+  });
+
+  it('names a contact’s address by the contact; the owner’s roles stay "my …"', async () => {
+    useContactsStore().contacts = [
+      {
+        id: 'c-bob',
+        name: 'Bob',
+        publicPem: '-----BEGIN PUBLIC KEY-----\nBOB\n-----END PUBLIC KEY-----\n',
+        fingerprint: 'b0b0:b0b0',
+        commonAddress: PEER,
+        createdAt: 1,
+      },
+    ];
+    const w = mountIn(HistoryList);
+    await useHistoryStore().reset({});
+    await flushPromises();
+    const from = row('tx-earned').querySelector<HTMLElement>('[data-testid="history-from-name"]')!;
+    expect(from.querySelector('.address-name__name')?.textContent).toBe('Bob');
+    expect(from.title).toBe(PEER);
+    expect(
+      row('tx-earned').querySelector('[data-testid="history-to-name"] .address-name__name')?.textContent,
+    ).toBe('my income');
     w.unmount();
   });
 
