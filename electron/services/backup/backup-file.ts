@@ -30,13 +30,14 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { MAX_BACKUP_FILE_BYTES } from '../../../shared/api/backup';
 import { AppError } from '../api/backend';
+import { scryptMemory, scryptProblem, type ScryptBounds } from '../crypto/scrypt-params';
 import { backupPayload, type BackupPayload } from './backup-payload';
 
 export const BACKUP_FORMAT = 'wallet-tracker/backup';
 export const BACKUP_VERSION = 1;
 export const BACKUP_SCRYPT = { N: 1 << 17, r: 8, p: 1 } as const;
 /** What a file may ask for: from the at-rest strength up to 256 MiB of memory and 4× the default work. */
-export const BACKUP_SCRYPT_BOUNDS = {
+export const BACKUP_SCRYPT_BOUNDS: ScryptBounds = {
   minN: 1 << 15,
   maxN: 1 << 20,
   maxR: 32,
@@ -76,10 +77,6 @@ function damaged(detail: string): AppError {
 
 function notABackup(): AppError {
   return new AppError('NOT_A_BACKUP', 'this file is not a Wallet Tracker backup');
-}
-
-function scryptMemory(N: number, r: number): number {
-  return 128 * N * r + 1024 * 1024;
 }
 
 /** 64 bytes from the passphrase: the cipher key and the passphrase-check key. */
@@ -124,16 +121,8 @@ function additionalData(
 }
 
 function checkKdf(kdf: Envelope['kdf']): void {
-  const { minN, maxN, maxR, maxP, maxMemBytes, maxWork } = BACKUP_SCRYPT_BOUNDS;
-  if (kdf.N < minN || kdf.N > maxN || (kdf.N & (kdf.N - 1)) !== 0) {
-    throw damaged(`scrypt N must be a power of two from ${minN} to ${maxN}, not ${kdf.N}`);
-  }
-  if (kdf.r < 1 || kdf.r > maxR) throw damaged(`scrypt r must be 1 to ${maxR}, not ${kdf.r}`);
-  if (kdf.p < 1 || kdf.p > maxP) throw damaged(`scrypt p must be 1 to ${maxP}, not ${kdf.p}`);
-  if (128 * kdf.N * kdf.r > maxMemBytes) throw damaged('scrypt N × r asks for more than 256 MiB');
-  if (kdf.N * kdf.r * kdf.p > maxWork) throw damaged('scrypt N × r × p asks for too much work');
-  const salt = Buffer.from(kdf.salt, 'base64').length;
-  if (salt < 16 || salt > 64) throw damaged('the salt must be 16 to 64 bytes');
+  const problem = scryptProblem(kdf, BACKUP_SCRYPT_BOUNDS);
+  if (problem) throw damaged(problem);
 }
 
 function tooLarge(bytes: number): AppError {

@@ -14,6 +14,7 @@ import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:
 import { z } from 'zod';
 import { parsePublicKey } from '../../../shared/crypto/keys';
 import { AppError } from '../api/backend';
+import { scryptMemory, scryptProblem, type ScryptBounds } from '../crypto/scrypt-params';
 
 export interface KeyProtection {
   kind: 'safeStorage' | 'passphrase';
@@ -24,7 +25,7 @@ export interface KeyProtection {
 /** scrypt cost: ~100 ms and 32 MiB per derivation on a laptop; raised parameters are stored per key. */
 export const SCRYPT = { N: 1 << 15, r: 8, p: 1 } as const;
 /** What a stored record may ask for: up to 256 MiB of memory and 16× the default work. */
-export const SCRYPT_BOUNDS = {
+export const SCRYPT_BOUNDS: ScryptBounds = {
   minN: 1 << 14,
   maxN: 1 << 20,
   maxR: 32,
@@ -66,11 +67,6 @@ function additionalData(binding: KeyBinding): Buffer {
   return Buffer.from(JSON.stringify([AAD_LABEL, binding.id, der]), 'utf8');
 }
 
-/** The scrypt memory Node must be allowed for these parameters (its own formula plus slack). */
-function scryptMemory(N: number, r: number): number {
-  return 128 * N * r + 1024 * 1024;
-}
-
 function deriveKey(passphrase: string, salt: Buffer, N: number, r: number, p: number): Buffer {
   try {
     return scryptSync(passphrase.normalize('NFC'), salt, 32, { N, r, p, maxmem: scryptMemory(N, r) });
@@ -88,16 +84,8 @@ export function checkSealedKey(raw: unknown): SealedKey {
     throw damaged(first ? `${first.path.join('.') || 'record'}: ${first.message}` : 'unknown shape');
   }
   const s = parsed.data;
-  const { minN, maxN, maxR, maxP, maxMemBytes, maxWork } = SCRYPT_BOUNDS;
-  if (s.N < minN || s.N > maxN || (s.N & (s.N - 1)) !== 0) {
-    throw damaged(`scrypt N must be a power of two from ${minN} to ${maxN}, not ${s.N}`);
-  }
-  if (s.r < 1 || s.r > maxR) throw damaged(`scrypt r must be 1 to ${maxR}, not ${s.r}`);
-  if (s.p < 1 || s.p > maxP) throw damaged(`scrypt p must be 1 to ${maxP}, not ${s.p}`);
-  if (128 * s.N * s.r > maxMemBytes) throw damaged('scrypt N × r asks for more than 256 MiB');
-  if (s.N * s.r * s.p > maxWork) throw damaged('scrypt N × r × p asks for too much work');
-  const salt = Buffer.from(s.salt, 'base64');
-  if (salt.length < 16 || salt.length > 64) throw damaged('the salt must be 16 to 64 bytes');
+  const problem = scryptProblem(s, SCRYPT_BOUNDS);
+  if (problem) throw damaged(problem);
   if (Buffer.from(s.iv, 'base64').length !== GCM_IV_BYTES) throw damaged('the IV must be 12 bytes');
   if (Buffer.from(s.tag, 'base64').length !== GCM_TAG_BYTES) {
     throw damaged('the authentication tag must be 16 bytes');
